@@ -1,0 +1,31 @@
+//! The one error type of this crate; every message names the input and what is wrong with it.
+
+use std::io;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    #[error("{input}: {source}")]
+    Io {
+        input: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{input}: {message}")]
+    Invalid { input: String, message: String },
+}
+
+impl ImageError {
+    pub fn invalid(input: impl Into<String>, message: impl Into<String>) -> ImageError {
+        ImageError::Invalid {
+            input: input.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn io(input: impl Into<String>, source: io::Error) -> ImageError {
+        ImageError::Io {
+            input: input.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! Renderings of a [`Report`]. Rendering never changes what was found: every format here is a
+//! view of the same model (ripgrep's split between searching and printing).
+//!
+//! - [`json`]: the stable report, versioned by `schema_version`, documented by [`json_schema`]
+//!   (`docs/report.schema.json`).
+//! - [`table`]: what a person reads in a terminal or a CI log.
+
+mod table;
+
+pub use table::table;
+
+use stowaway_findings::Report;
+
+/// The JSON report, pretty-printed, ending with a newline.
+pub fn json(report: &Report) -> String {
+    let mut text =
+        serde_json::to_string_pretty(report).expect("the report model always serialises");
+    text.push('\n');
+    text
+}
+
+/// The JSON Schema of the JSON report.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Report);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serialises");
+    text.push('\n');
+    text
+}

@@ -1,0 +1,264 @@
+//! The terminal rendering: per image a header, the layers, the findings and what was not scanned,
+//! then a summary line. Colour only marks severities and headings; the text says everything.
+
+use std::fmt::Write;
+
+use anstyle::{AnsiColor, Style};
+use stowaway_findings::{FileStatus, Finding, ImageReport, Integrity, Report, Severity};
+
+fn severity_style(severity: Severity) -> Style {
+    let color = match severity {
+        Severity::Critical => AnsiColor::BrightRed,
+        Severity::High => AnsiColor::Red,
+        Severity::Medium => AnsiColor::Yellow,
+        Severity::Low => AnsiColor::Cyan,
+        Severity::Info => AnsiColor::White,
+    };
+    Style::new().fg_color(Some(color.into())).bold()
+}
+
+const HEADING: Style = Style::new().bold().underline();
+
+struct Painter {
+    color: bool,
+}
+
+impl Painter {
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.color {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// Human-readable sizes: `1.5 MB`.
+fn human(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    let text = text.replace('\n', " ");
+    if text.chars().count() <= max {
+        text
+    } else {
+        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}
+
+/// Writes rows as aligned columns; `styles` paints a cell after padding.
+fn columns(
+    out: &mut String,
+    painter: &Painter,
+    rows: &[Vec<String>],
+    styles: &[Option<(usize, Style)>],
+) {
+    let widths: Vec<usize> = (0..rows.first().map_or(0, Vec::len))
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    for (r, row) in rows.iter().enumerate() {
+        let mut line = String::from("  ");
+        for (c, cell) in row.iter().enumerate() {
+            let last = c + 1 == row.len();
+            let padded = if last {
+                cell.clone()
+            } else {
+                format!("{cell:<width$}  ", width = widths[c])
+            };
+            match styles.get(r).copied().flatten() {
+                Some((column, style)) if column == c => {
+                    line.push_str(&painter.paint(style, &padded))
+                }
+                _ if r == 0 => line.push_str(&painter.paint(Style::new().bold(), &padded)),
+                _ => line.push_str(&padded),
+            }
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+}
+
+fn where_(finding: &Finding) -> String {
+    match &finding.location {
+        None => "-".to_string(),
+        Some(location) => {
+            let mut text = format!("layer {}: /{}", location.layer, location.display_path());
+            if location.status != FileStatus::Present {
+                let _ = write!(text, " ({})", location.status);
+            }
+            text
+        }
+    }
+}
+
+fn image(out: &mut String, painter: &Painter, image: &ImageReport) {
+    let _ = writeln!(
+        out,
+        "{}",
+        painter.paint(HEADING, &format!("Image {}", image.name))
+    );
+    if let Some(digest) = &image.config_digest {
+        let _ = writeln!(out, "  id        {digest}");
+    }
+    if let Some(platform) = &image.platform {
+        let _ = writeln!(out, "  platform  {platform}");
+    }
+    let os = image
+        .os
+        .as_ref()
+        .map(|os| {
+            os.pretty_name.clone().unwrap_or_else(|| {
+                format!("{} {}", os.id, os.version_id.clone().unwrap_or_default())
+            })
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let _ = writeln!(out, "  os        {os}");
+    let _ = writeln!(out);
+
+    let _ = writeln!(out, "{}", painter.paint(HEADING, "Layers"));
+    let mut rows = vec![vec![
+        "#".to_string(),
+        "DIGEST".into(),
+        "SIZE".into(),
+        "ENTRIES".into(),
+        "INTEGRITY".into(),
+        "CREATED BY".into(),
+    ]];
+    let mut styles = vec![None];
+    for layer in &image.layers {
+        let integrity = match layer.integrity {
+            Integrity::Verified => "verified",
+            Integrity::Mismatch => "MISMATCH",
+            Integrity::Undeclared => "-",
+        };
+        rows.push(vec![
+            layer.index.to_string(),
+            layer
+                .diff_id
+                .as_deref()
+                .map_or("-".into(), |d| d.chars().take(19).collect()),
+            format!("{} ({})", human(layer.uncompressed_size), layer.compression),
+            layer.entries.to_string(),
+            integrity.to_string(),
+            truncate(layer.created_by.as_deref().unwrap_or("-"), 60),
+        ]);
+        styles.push(
+            (layer.integrity == Integrity::Mismatch)
+                .then(|| (4, severity_style(Severity::Critical))),
+        );
+    }
+    columns(out, painter, &rows, &styles);
+    let _ = writeln!(out);
+
+    let _ = writeln!(
+        out,
+        "{}",
+        painter.paint(HEADING, &format!("Findings ({})", image.findings.len()))
+    );
+    if image.findings.is_empty() {
+        let _ = writeln!(out, "  none");
+    } else {
+        let mut rows = vec![vec![
+            "SEVERITY".to_string(),
+            "KIND".into(),
+            "ID".into(),
+            "WHERE".into(),
+            "WHAT".into(),
+        ]];
+        let mut styles = vec![None];
+        for finding in &image.findings {
+            let what = match &finding.evidence {
+                Some(evidence) => format!("{} [{}]", finding.title, truncate(evidence, 60)),
+                None => finding.title.clone(),
+            };
+            rows.push(vec![
+                finding.severity.as_str().to_uppercase(),
+                finding.kind.to_string(),
+                finding.id.clone(),
+                truncate(&where_(finding), 70),
+                what,
+            ]);
+            styles.push(Some((0, severity_style(finding.severity))));
+        }
+        columns(out, painter, &rows, &styles);
+    }
+    if !image.not_scanned.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{}",
+            painter.paint(
+                HEADING,
+                &format!("Not scanned ({})", image.not_scanned.len())
+            )
+        );
+        let rows: Vec<Vec<String>> = std::iter::once(vec!["WHERE".to_string(), "REASON".into()])
+            .chain(image.not_scanned.iter().map(|n| {
+                vec![
+                    truncate(
+                        &format!("layer {}: /{}", n.location.layer, n.location.display_path()),
+                        70,
+                    ),
+                    n.reason.clone(),
+                ]
+            }))
+            .collect();
+        columns(out, painter, &rows, &[]);
+    }
+    let files = image
+        .inventory
+        .iter()
+        .filter(|e| e.status.is_present())
+        .count();
+    let removed = image.inventory.len() - files;
+    let counts = Severity::ALL
+        .iter()
+        .map(|s| format!("{} {s}", image.counts.get(*s)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "  {} entries present, {removed} deleted or replaced by later layers, {} archive members; findings: {counts}",
+        files,
+        image.archive_members.len()
+    );
+}
+
+/// The report as aligned text, with ANSI colour when `color` is set.
+pub fn table(report: &Report, color: bool) -> String {
+    let painter = Painter { color };
+    let mut out = String::new();
+    for (i, report_image) in report.images.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        image(&mut out, &painter, report_image);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_truncation() {
+        assert_eq!(human(999), "999 B");
+        assert_eq!(human(1_500_000), "1.5 MB");
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("a\nb", 10), "a b");
+    }
+}

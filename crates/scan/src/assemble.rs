@@ -1,0 +1,235 @@
+//! Builds an [`ImageReport`] from the image's declarations and its walked layers: checks the
+//! layers' digests, merges the layers, and locates every finding (layer, path, member, status,
+//! build step).
+
+use std::cmp::Reverse;
+use std::collections::HashMap;
+
+use stowaway_findings::{
+    ArchiveMember, Counts, FileStatus, Finding, HistoryEntry, ImageReport, Integrity,
+    InventoryEntry, Kind, LayerSummary, Location, NotScanned, OsInfo, Severity,
+};
+use stowaway_image::LayerSpec;
+
+use crate::analyzer::Output;
+use crate::analyzers::OS_FILES;
+use crate::merge;
+use crate::source::LayerScan;
+use crate::walk::EntryKind;
+
+/// What the image says about itself, apart from its layers.
+pub(crate) struct Header {
+    pub name: String,
+    pub tags: Vec<String>,
+    pub config_digest: Option<String>,
+    pub manifest_digest: Option<String>,
+    pub platform: Option<String>,
+    /// `(created, created_by, empty_layer)` of every history entry.
+    pub history: Vec<(Option<String>, Option<String>, bool)>,
+}
+
+/// A walked layer with what the image declares about it (nothing, for a root filesystem).
+pub(crate) struct ScannedLayer<'a> {
+    pub spec: Option<&'a LayerSpec>,
+    pub scan: &'a LayerScan,
+}
+
+fn mismatch(layer: usize, what: &str, declared: &str, actual: &str) -> Finding {
+    Finding {
+        id: "STW-LAYER-DIGEST-MISMATCH".into(),
+        kind: Kind::Integrity,
+        severity: Severity::Critical,
+        title: format!(
+            "layer {layer}: content does not match the {what} the image declares (tampered or corrupt image)"
+        ),
+        location: None,
+        evidence: Some(format!("declared {declared}, content is {actual}")),
+        engine: "digest-check".into(),
+    }
+}
+
+fn summarize(index: usize, layer: &ScannedLayer, findings: &mut Vec<Finding>) -> LayerSummary {
+    let digests = layer.scan.digests.as_ref();
+    let mut integrity = Integrity::Undeclared;
+    if let (Some(spec), Some(digests)) = (layer.spec, digests) {
+        integrity = Integrity::Verified;
+        let checks = [
+            (
+                "blob digest",
+                spec.blob_digest.as_ref(),
+                &digests.blob_digest,
+            ),
+            ("diff id", spec.diff_id.as_ref(), &digests.diff_id),
+        ];
+        for (what, declared, actual) in checks {
+            if let Some(declared) = declared.filter(|d| *d != actual) {
+                integrity = Integrity::Mismatch;
+                findings.push(mismatch(index, what, declared.as_str(), actual.as_str()));
+            }
+        }
+    }
+    let walked_bytes: u64 = layer.scan.walk.entries.iter().map(|e| e.size).sum();
+    LayerSummary {
+        index,
+        diff_id: digests.map(|d| d.diff_id.to_string()),
+        blob_digest: digests.map(|d| d.blob_digest.to_string()),
+        compression: digests
+            .map_or("none", |d| d.compression.as_str())
+            .to_string(),
+        size: digests.map_or(walked_bytes, |d| d.blob_size),
+        uncompressed_size: digests.map_or(walked_bytes, |d| d.uncompressed_size),
+        entries: layer.scan.walk.entries.len(),
+        integrity,
+        created_by: layer.spec.and_then(|s| s.created_by.clone()),
+    }
+}
+
+fn history(header: &Header, layers: usize) -> Vec<HistoryEntry> {
+    let mut next_layer = 0;
+    header
+        .history
+        .iter()
+        .map(|(created, created_by, empty_layer)| {
+            let layer = (!empty_layer && next_layer < layers).then(|| {
+                next_layer += 1;
+                next_layer - 1
+            });
+            HistoryEntry {
+                created: created.clone(),
+                created_by: created_by.clone(),
+                empty_layer: *empty_layer,
+                layer,
+            }
+        })
+        .collect()
+}
+
+pub(crate) fn assemble(header: Header, layers: &[ScannedLayer]) -> ImageReport {
+    let entries: Vec<&[crate::walk::LayerEntry]> =
+        layers.iter().map(|l| &l.scan.walk.entries[..]).collect();
+    let statuses = merge::statuses(&entries);
+    // path → entry index, per layer (the last entry of a path wins, as in tar).
+    let index: Vec<HashMap<&str, usize>> = entries
+        .iter()
+        .map(|entries| {
+            entries
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| matches!(e.kind, EntryKind::Fs(_)))
+                .map(|(i, e)| (e.path.as_str(), i))
+                .collect()
+        })
+        .collect();
+    let status_of = |layer: usize, path: &str| {
+        index[layer]
+            .get(path)
+            .map_or(FileStatus::Present, |&i| statuses[layer][i])
+    };
+
+    let mut findings = Vec::new();
+    let summaries: Vec<LayerSummary> = layers
+        .iter()
+        .enumerate()
+        .map(|(i, layer)| summarize(i, layer, &mut findings))
+        .collect();
+    let location = |layer: usize, path: &str, member: Option<&String>| Location {
+        layer,
+        layer_digest: summaries[layer].diff_id.clone(),
+        path: path.to_string(),
+        member: member.cloned(),
+        status: status_of(layer, path),
+        created_by: summaries[layer].created_by.clone(),
+    };
+
+    let mut inventory = Vec::new();
+    let mut archive_members = Vec::new();
+    let mut not_scanned = Vec::new();
+    let mut os_candidates: Vec<(usize, OsInfo, FileStatus)> = Vec::new();
+    for (i, layer) in layers.iter().enumerate() {
+        let walk = &layer.scan.walk;
+        for (entry, status) in walk.entries.iter().zip(&statuses[i]) {
+            let EntryKind::Fs(entry_type) = entry.kind else {
+                continue;
+            };
+            inventory.push(InventoryEntry {
+                path: entry.path.clone(),
+                entry_type,
+                mode: entry.mode,
+                uid: entry.uid,
+                gid: entry.gid,
+                size: entry.size,
+                sha256: entry.sha256.as_ref().map(|h| format!("sha256:{h}")),
+                link: entry.link.clone(),
+                layer: i,
+                status: *status,
+            });
+        }
+        for member in &walk.members {
+            archive_members.push(ArchiveMember {
+                path: member.path.clone(),
+                member: member.member.clone(),
+                size: member.size,
+                sha256: format!("sha256:{}", member.sha256),
+                layer: i,
+                status: status_of(i, &member.path),
+            });
+        }
+        for skipped in &walk.skipped {
+            not_scanned.push(NotScanned {
+                location: location(i, &skipped.path, skipped.member.as_ref()),
+                reason: skipped.reason.clone(),
+            });
+        }
+        for located in &walk.outputs {
+            match &located.output {
+                Output::Finding(finding) => {
+                    let mut finding = finding.clone();
+                    finding.location = Some(location(i, &located.path, located.member.as_ref()));
+                    findings.push(finding);
+                }
+                Output::Os(info) => {
+                    os_candidates.push((i, info.clone(), status_of(i, &located.path)))
+                }
+            }
+        }
+    }
+    let os = os_candidates
+        .into_iter()
+        .filter(|(_, _, status)| status.is_present())
+        .min_by_key(|(layer, info, _)| {
+            let rank = OS_FILES
+                .iter()
+                .position(|f| *f == info.source)
+                .unwrap_or(OS_FILES.len());
+            (rank, Reverse(*layer))
+        })
+        .map(|(_, info, _)| info);
+
+    findings.sort_by(|a, b| {
+        let key = |f: &Finding| {
+            (
+                Reverse(f.severity),
+                f.location
+                    .as_ref()
+                    .map(|l| (l.layer, l.path.clone(), l.member.clone())),
+                f.id.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    ImageReport {
+        history: history(&header, layers.len()),
+        name: header.name,
+        tags: header.tags,
+        config_digest: header.config_digest,
+        manifest_digest: header.manifest_digest,
+        platform: header.platform,
+        os,
+        layers: summaries,
+        counts: Counts::of(&findings),
+        findings,
+        not_scanned,
+        inventory,
+        archive_members,
+    }
+}

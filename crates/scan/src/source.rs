@@ -1,0 +1,296 @@
+//! From an input to image reports: recognise the input, find its images, scan each distinct
+//! layer once (in parallel when the input can be read at random, in order when it is a stream),
+//! and assemble the reports.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+
+use rayon::prelude::*;
+use stowaway_findings::ImageReport;
+use stowaway_image::layer::{self, Compression, LayerDigests};
+use stowaway_image::{
+    BlobStore, DirStore, ImageError, ImageSpec, Platform, TarStore, read_stream, resolve_images,
+    select_images,
+};
+
+use crate::analyzer::Analyzer;
+use crate::assemble::{ScannedLayer, assemble};
+use crate::limits::Limits;
+use crate::progress::{Progress, ProgressReader};
+use crate::rootfs;
+use crate::walk::{Walk, Walker};
+
+/// What to scan.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A `docker save` archive or OCI layout tar (optionally gzip/zstd compressed as a whole), or
+    /// an OCI layout directory.
+    Path(PathBuf),
+    /// An archive streamed on stdin.
+    Stdin,
+    /// A root filesystem directory, scanned as one layer.
+    Rootfs(PathBuf),
+}
+
+pub struct ScanOptions<'a> {
+    pub limits: Limits,
+    /// Which platform to take from a multi-platform index.
+    pub platform: Platform,
+    /// Only the image with this tag (all when `None`).
+    pub image: Option<String>,
+    pub progress: &'a dyn Progress,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    #[error("{input}: {layer}: {message}")]
+    Layer {
+        input: String,
+        layer: String,
+        message: String,
+    },
+    #[error("{input}: {source}")]
+    Io {
+        input: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// A layer as walked, with its digests.
+pub(crate) struct LayerScan {
+    pub walk: Walk,
+    /// `None` for a root filesystem, which has no blob.
+    pub digests: Option<LayerDigests>,
+}
+
+/// Scans every image of the input (or the one `options.image` names).
+pub fn scan(
+    input: &Input,
+    analyzers: &[Box<dyn Analyzer>],
+    options: &ScanOptions,
+) -> Result<Vec<ImageReport>, ScanError> {
+    match input {
+        Input::Rootfs(dir) => rootfs::scan(dir, analyzers, options).map(|report| vec![report]),
+        Input::Stdin => scan_stream("stdin", io::stdin().lock(), analyzers, options),
+        Input::Path(path) => scan_path(path, analyzers, options),
+    }
+}
+
+fn scan_path(
+    path: &Path,
+    analyzers: &[Box<dyn Analyzer>],
+    options: &ScanOptions,
+) -> Result<Vec<ImageReport>, ScanError> {
+    let input = path.display().to_string();
+    let io_err = |source| ScanError::Io {
+        input: input.clone(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(io_err)?;
+    if meta.is_dir() {
+        if !path.join("index.json").is_file() {
+            return Err(ImageError::invalid(
+                &input,
+                "a directory without index.json is not an OCI layout; to scan a root filesystem use --rootfs",
+            )
+            .into());
+        }
+        let store = DirStore::open(path)?;
+        return scan_store(&store, analyzers, options);
+    }
+    let mut head = Vec::with_capacity(512);
+    File::open(path)
+        .map_err(io_err)?
+        .take(512)
+        .read_to_end(&mut head)
+        .map_err(io_err)?;
+    match Compression::sniff(&head) {
+        Some(Compression::None) => {
+            let store = TarStore::open(path)?;
+            scan_store(&store, analyzers, options)
+        }
+        Some(compression) => {
+            // `docker save img | gzip`: no random access, so read it as a stream.
+            let file = File::open(path).map_err(io_err)?;
+            let decoded: Box<dyn Read> = match compression {
+                Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(io::BufReader::new(file))),
+                _ => Box::new(zstd::stream::read::Decoder::new(file).map_err(io_err)?),
+            };
+            scan_stream(&input, decoded, analyzers, options)
+        }
+        None => Err(ImageError::invalid(
+            &input,
+            "not a container image: neither a tar archive (docker save, OCI layout) nor a gzip/zstd compressed one",
+        )
+        .into()),
+    }
+}
+
+/// Walks one layer blob.
+fn scan_layer(
+    input: &str,
+    label: &str,
+    blob: &mut dyn Read,
+    analyzers: &[Box<dyn Analyzer>],
+    limits: &Limits,
+    nested_budget: &AtomicU64,
+) -> Result<LayerScan, ScanError> {
+    let (walk, digests) = layer::decode(blob, limits.layer(), |tar| {
+        let mut walker = Walker::new(analyzers, limits, nested_budget);
+        walker.walk_layer_tar(tar)?;
+        Ok(walker.finish())
+    })
+    .map_err(|e| ScanError::Layer {
+        input: input.to_string(),
+        layer: label.to_string(),
+        message: e.to_string(),
+    })?;
+    Ok(LayerScan {
+        walk,
+        digests: Some(digests),
+    })
+}
+
+fn layer_label(spec: &ImageSpec, blob: &str) -> String {
+    match spec.layers.iter().position(|l| l.blob == blob) {
+        Some(index) => format!("layer {index} ('{blob}')"),
+        None => format!("layer '{blob}'"),
+    }
+}
+
+/// An archive or layout that can be read at random: layers are scanned in parallel.
+fn scan_store(
+    store: &dyn BlobStore,
+    analyzers: &[Box<dyn Analyzer>],
+    options: &ScanOptions,
+) -> Result<Vec<ImageReport>, ScanError> {
+    let images = resolve_images(store, &options.platform)?;
+    let images = select_images(store.input(), images, options.image.as_deref())?;
+    let mut blobs: Vec<(String, String)> = Vec::new();
+    for image in &images {
+        for layer in &image.layers {
+            if !blobs.iter().any(|(b, _)| *b == layer.blob) {
+                blobs.push((layer.blob.clone(), layer_label(image, &layer.blob)));
+            }
+        }
+    }
+    let total: u64 = blobs.iter().map(|(b, _)| store.size(b).unwrap_or(0)).sum();
+    options.progress.start(Some(total), blobs.len());
+    let nested_budget = AtomicU64::new(0);
+    let scans: HashMap<String, LayerScan> = blobs
+        .par_iter()
+        .map(|(blob, label)| {
+            let mut reader = ProgressReader {
+                inner: store.open(blob)?,
+                progress: options.progress,
+            };
+            let scan = scan_layer(
+                store.input(),
+                label,
+                &mut reader,
+                analyzers,
+                &options.limits,
+                &nested_budget,
+            )?;
+            options.progress.layer_done();
+            Ok((blob.clone(), scan))
+        })
+        .collect::<Result<_, ScanError>>()?;
+    Ok(images
+        .iter()
+        .map(|image| {
+            let layers: Vec<ScannedLayer> = image
+                .layers
+                .iter()
+                .map(|spec| ScannedLayer {
+                    spec: Some(spec),
+                    scan: &scans[&spec.blob],
+                })
+                .collect();
+            assemble(image_header(image), &layers)
+        })
+        .collect())
+}
+
+/// An archive read once, front to back: layers are scanned as they stream by.
+fn scan_stream(
+    input: &str,
+    reader: impl Read,
+    analyzers: &[Box<dyn Analyzer>],
+    options: &ScanOptions,
+) -> Result<Vec<ImageReport>, ScanError> {
+    options.progress.start(None, 0);
+    let nested_budget = AtomicU64::new(0);
+    let mut scans: HashMap<String, LayerScan> = HashMap::new();
+    let reader = ProgressReader {
+        inner: reader,
+        progress: options.progress,
+    };
+    let store = read_stream(input, reader, |name, blob| {
+        let scan = scan_layer(
+            input,
+            &format!("layer '{name}'"),
+            blob,
+            analyzers,
+            &options.limits,
+            &nested_budget,
+        )?;
+        options.progress.layer_done();
+        scans.insert(name.to_string(), scan);
+        Ok::<(), ScanError>(())
+    })?;
+    let images = resolve_images(&store, &options.platform)?;
+    let images = select_images(input, images, options.image.as_deref())?;
+    images
+        .iter()
+        .map(|image| {
+            let layers = image
+                .layers
+                .iter()
+                .map(|spec| {
+                    let resolved = store.resolve(&spec.blob)?;
+                    let scan = scans.get(&resolved).ok_or_else(|| {
+                        ImageError::invalid(
+                            input,
+                            format!("'{}' is not a tar, gzip or zstd layer", spec.blob),
+                        )
+                    })?;
+                    Ok(ScannedLayer {
+                        spec: Some(spec),
+                        scan,
+                    })
+                })
+                .collect::<Result<Vec<_>, ScanError>>()?;
+            Ok(assemble(image_header(image), &layers))
+        })
+        .collect()
+}
+
+fn image_header(image: &ImageSpec) -> crate::assemble::Header {
+    crate::assemble::Header {
+        name: image.name.clone(),
+        tags: image.tags.clone(),
+        config_digest: Some(image.config_digest.to_string()),
+        manifest_digest: image.manifest_digest.as_ref().map(|d| d.to_string()),
+        platform: Some(image.platform().to_string()),
+        history: image
+            .config
+            .history()
+            .iter()
+            .flatten()
+            .map(|h| {
+                (
+                    h.created().clone(),
+                    h.created_by().clone(),
+                    h.empty_layer().unwrap_or(false),
+                )
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,537 @@
+//! The one-pass walker: reads every entry of a layer once, hashes every regular file, shows each
+//! file to every analyzer, and opens archives found inside (recursively) so their members go
+//! through the same analyzers.
+//!
+//! A file nobody wants and that is no archive is streamed through the hash with a fixed buffer.
+//! Content is held in memory only when an analyzer wants it or a zip must be opened, and then
+//! only up to `max_in_memory` bytes.
+
+use std::io::{self, Cursor, Read};
+use std::sync::atomic::AtomicU64;
+
+use sha2::{Digest as _, Sha256};
+use stowaway_findings::EntryType;
+
+use crate::analyzer::{Analyzer, FileMeta, HEAD_BYTES, Output};
+use crate::limits::Limits;
+use crate::nested::{self, Format};
+
+/// What a layer entry is, including the overlay markers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Fs(EntryType),
+    /// `dir/.wh.name`: deletes `dir/name` of lower layers; the entry's path is `dir/name`.
+    Whiteout,
+    /// `dir/.wh..wh..opq`: hides everything lower layers put in `dir`; the path is `dir`.
+    Opaque,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerEntry {
+    pub path: String,
+    pub kind: EntryKind,
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+    pub size: u64,
+    pub sha256: Option<String>,
+    pub link: Option<String>,
+}
+
+/// A file found inside an archive inside the layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRecord {
+    pub path: String,
+    pub member: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// An analyzer's output, with the file it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub path: String,
+    pub member: Option<String>,
+    pub output: Output,
+}
+
+/// Something the walker did not scan, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: String,
+    pub member: Option<String>,
+    pub reason: String,
+}
+
+/// Everything the walker learned from one layer.
+#[derive(Debug, Default, Clone)]
+pub struct Walk {
+    pub entries: Vec<LayerEntry>,
+    pub members: Vec<MemberRecord>,
+    pub outputs: Vec<Located>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// Walks files, running analyzers and recursing into archives.
+pub struct Walker<'a> {
+    analyzers: &'a [Box<dyn Analyzer>],
+    limits: &'a Limits,
+    nested_budget: &'a AtomicU64,
+    walk: Walk,
+    buf: Vec<u8>,
+}
+
+/// Normalises a path inside a layer: leading `/` and `./` go, `.` folds, `..` may not climb out.
+pub fn normalize_layer_path(raw: &str) -> Result<String, String> {
+    stowaway_image::normalize_member(raw.trim_start_matches('/'))
+        .map_err(|_| format!("entry '{raw}' escapes the root with '..'"))
+}
+
+fn join_member(prefix: Option<&str>, name: &str) -> String {
+    match prefix {
+        Some(prefix) => format!("{prefix}!{name}"),
+        None => name.to_string(),
+    }
+}
+
+fn invalid(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, message)
+}
+
+impl<'a> Walker<'a> {
+    pub fn new(
+        analyzers: &'a [Box<dyn Analyzer>],
+        limits: &'a Limits,
+        nested_budget: &'a AtomicU64,
+    ) -> Self {
+        Walker {
+            analyzers,
+            limits,
+            nested_budget,
+            walk: Walk::default(),
+            buf: vec![0; 256 << 10],
+        }
+    }
+
+    pub fn finish(self) -> Walk {
+        self.walk
+    }
+
+    pub fn push_entry(&mut self, entry: LayerEntry) {
+        self.walk.entries.push(entry);
+    }
+
+    /// Walks a layer tar. Errors in the tar itself (corruption, truncation, `..` names) are
+    /// errors; problems inside archives within it are recorded as skipped.
+    pub fn walk_layer_tar(&mut self, reader: &mut dyn Read) -> io::Result<()> {
+        let mut archive = tar::Archive::new(reader);
+        for entry in archive.entries()? {
+            let mut entry = entry?;
+            let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let path = normalize_layer_path(&raw).map_err(invalid)?;
+            if path.is_empty() {
+                continue;
+            }
+            let header = entry.header();
+            let kind = header.entry_type();
+            let mode = header.mode().unwrap_or(0) & 0o7777;
+            let uid = header.uid().unwrap_or(0);
+            let gid = header.gid().unwrap_or(0);
+            let size = entry.size();
+            let link = entry
+                .link_name_bytes()
+                .map(|l| String::from_utf8_lossy(&l).into_owned());
+            let (dir, base) = path.rsplit_once('/').unwrap_or(("", &path));
+            let marker = if base == ".wh..wh..opq" {
+                Some((EntryKind::Opaque, dir.to_string()))
+            } else {
+                base.strip_prefix(".wh.").map(|name| {
+                    let target = if dir.is_empty() {
+                        name.to_string()
+                    } else {
+                        format!("{dir}/{name}")
+                    };
+                    (EntryKind::Whiteout, target)
+                })
+            };
+            let (kind, path, sha256, link) = match (marker, kind) {
+                (Some((marker, target)), _) => (marker, target, None, None),
+                (None, k) if k.is_file() || k == tar::EntryType::GNUSparse => {
+                    let sha = self
+                        .visit_file(&path, None, size, mode, &mut entry, 0)
+                        .map_err(|e| io::Error::new(e.kind(), format!("entry '{path}': {e}")))?;
+                    (EntryKind::Fs(EntryType::File), path, Some(sha), None)
+                }
+                (None, k) if k.is_dir() => (EntryKind::Fs(EntryType::Dir), path, None, None),
+                (None, k) if k.is_symlink() => {
+                    (EntryKind::Fs(EntryType::Symlink), path, None, link)
+                }
+                (None, k) if k.is_hard_link() => {
+                    let target = link
+                        .as_deref()
+                        .map(normalize_layer_path)
+                        .transpose()
+                        .map_err(invalid)?;
+                    let sha = target.as_deref().and_then(|t| {
+                        self.walk
+                            .entries
+                            .iter()
+                            .rev()
+                            .find(|e| e.path == t)
+                            .and_then(|e| e.sha256.clone())
+                    });
+                    (EntryKind::Fs(EntryType::Hardlink), path, sha, target)
+                }
+                (None, k) if k.is_character_special() => {
+                    (EntryKind::Fs(EntryType::Char), path, None, None)
+                }
+                (None, k) if k.is_block_special() => {
+                    (EntryKind::Fs(EntryType::Block), path, None, None)
+                }
+                (None, k) if k.is_fifo() => (EntryKind::Fs(EntryType::Fifo), path, None, None),
+                // PAX global headers and other non-file records.
+                _ => continue,
+            };
+            self.walk.entries.push(LayerEntry {
+                path,
+                kind,
+                mode,
+                uid,
+                gid,
+                size,
+                sha256,
+                link,
+            });
+        }
+        Ok(())
+    }
+
+    /// Records a file that could not be read at all.
+    pub fn skip_unreadable(&mut self, path: &str, reason: String) {
+        self.skip(path, None, format!("unreadable: {reason}"));
+    }
+
+    fn skip(&mut self, path: &str, member: Option<&str>, reason: String) {
+        self.walk.skipped.push(Skipped {
+            path: path.to_string(),
+            member: member.map(str::to_string),
+            reason,
+        });
+    }
+
+    /// Reads one file (a layer file, or a member of an archive when `member` is set), hashes it,
+    /// runs the analyzers that want it and opens it when it is an archive. Returns its sha256.
+    /// An error is an error of `reader` itself; trouble inside a nested archive is recorded.
+    pub fn visit_file(
+        &mut self,
+        path: &str,
+        member: Option<&str>,
+        size: u64,
+        mode: u32,
+        reader: &mut dyn Read,
+        depth: usize,
+    ) -> io::Result<String> {
+        let mut hasher = Sha256::new();
+        let mut head = Vec::with_capacity(HEAD_BYTES.min(size as usize).max(512));
+        reader.take(HEAD_BYTES as u64).read_to_end(&mut head)?;
+        let meta = FileMeta {
+            path,
+            member,
+            size,
+            mode,
+            head: &head,
+        };
+        let analyzers = self.analyzers;
+        let wanting: Vec<&dyn Analyzer> = analyzers
+            .iter()
+            .map(|a| a.as_ref())
+            .filter(|a| a.wants(&meta))
+            .collect();
+        let format = match nested::sniff(&head) {
+            Some(format) if depth >= self.limits.max_depth => {
+                self.skip(
+                    path,
+                    member,
+                    format!(
+                        "{} archive nested deeper than --max-depth {}: not opened",
+                        format.name(),
+                        self.limits.max_depth
+                    ),
+                );
+                None
+            }
+            format => format,
+        };
+
+        if wanting.is_empty() && format.is_none() {
+            hasher.update(&head);
+            self.stream_rest(reader, &mut hasher)?;
+            return Ok(hex::encode(hasher.finalize()));
+        }
+        if let (true, Some(format)) = (wanting.is_empty(), format.filter(|f| f.is_stream())) {
+            let mut tee = Tee {
+                inner: Cursor::new(head).chain(reader),
+                hasher: &mut hasher,
+                failure: None,
+            };
+            let opened = self.open_stream(format, &mut tee, path, member, depth);
+            if let Some(e) = tee.failure.take() {
+                return Err(e);
+            }
+            if let Err(e) = opened {
+                self.skip(
+                    path,
+                    member,
+                    format!("{} archive not fully read: {e}", format.name()),
+                );
+            }
+            let mut rest = tee;
+            let mut buf = vec![0; 64 << 10];
+            loop {
+                match rest.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            return Ok(hex::encode(hasher.finalize()));
+        }
+
+        // Someone needs the content (or it is a zip): hold up to max_in_memory bytes of it.
+        let mut content = head;
+        let room = (self.limits.max_in_memory as u64).saturating_sub(content.len() as u64);
+        reader.take(room).read_to_end(&mut content)?;
+        hasher.update(&content);
+        let complete = self.stream_rest(reader, &mut hasher)? == 0;
+        let meta = FileMeta {
+            path,
+            member,
+            size,
+            mode,
+            head: &content[..content.len().min(HEAD_BYTES)],
+        };
+        let mut outputs = Vec::new();
+        for analyzer in &wanting {
+            analyzer.analyze(&meta, &content, complete, &mut outputs);
+        }
+        self.walk
+            .outputs
+            .extend(outputs.into_iter().map(|output| Located {
+                path: path.to_string(),
+                member: member.map(str::to_string),
+                output,
+            }));
+        if !complete && !wanting.is_empty() {
+            self.skip(
+                path,
+                member,
+                format!(
+                    "only the first {} bytes were analysed (--max-in-memory)",
+                    self.limits.max_in_memory
+                ),
+            );
+        }
+        if let Some(format) = format {
+            let opened = if !complete {
+                Err(format!(
+                    "larger than --max-in-memory ({} bytes): not opened",
+                    self.limits.max_in_memory
+                ))
+            } else if format == Format::Zip {
+                self.open_zip(&content, path, member, depth)
+                    .map_err(|e| e.to_string())
+            } else {
+                self.open_stream(format, &mut Cursor::new(&content[..]), path, member, depth)
+                    .map_err(|e| e.to_string())
+            };
+            if let Err(reason) = opened {
+                self.skip(
+                    path,
+                    member,
+                    format!("{} archive not fully read: {reason}", format.name()),
+                );
+            }
+        }
+        Ok(hex::encode(hasher.finalize()))
+    }
+
+    /// Hashes the rest of `reader`; returns how many bytes that was.
+    fn stream_rest(&mut self, reader: &mut dyn Read, hasher: &mut Sha256) -> io::Result<u64> {
+        let mut total = 0;
+        loop {
+            match reader.read(&mut self.buf) {
+                Ok(0) => return Ok(total),
+                Ok(n) => {
+                    hasher.update(&self.buf[..n]);
+                    total += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Visits a member of an archive and records it.
+    fn visit_member(
+        &mut self,
+        path: &str,
+        member: String,
+        size: u64,
+        mode: u32,
+        reader: &mut dyn Read,
+        depth: usize,
+    ) -> io::Result<()> {
+        let sha256 = self.visit_file(path, Some(&member), size, mode, reader, depth)?;
+        self.walk.members.push(MemberRecord {
+            path: path.to_string(),
+            member,
+            size,
+            sha256,
+        });
+        Ok(())
+    }
+
+    fn bounded<'r>(
+        &self,
+        inner: &'r mut dyn Read,
+        compressed: Option<&'r nested::Counter>,
+    ) -> nested::Bounded<'r, 'a> {
+        nested::Bounded::new(inner, self.limits, self.nested_budget, compressed)
+    }
+
+    /// Opens a tar or a compressed stream and visits what is inside.
+    fn open_stream(
+        &mut self,
+        format: Format,
+        reader: &mut dyn Read,
+        path: &str,
+        prefix: Option<&str>,
+        depth: usize,
+    ) -> io::Result<()> {
+        if format == Format::Tar {
+            return self.walk_nested_tar(reader, path, prefix, depth);
+        }
+        let counter = nested::Counter::default();
+        let mut counted = counter.wrap(reader);
+        let mut decoder = nested::decoder(format, &mut counted)?;
+        let mut expanded = self.bounded(&mut decoder, Some(&counter));
+        let mut head = Vec::with_capacity(512);
+        (&mut expanded).take(512).read_to_end(&mut head)?;
+        let mut inner = Cursor::new(head.clone()).chain(expanded);
+        if nested::sniff(&head) == Some(Format::Tar) {
+            return self.walk_nested_tar(&mut inner, path, prefix, depth);
+        }
+        let outer_name = prefix.and_then(|p| p.rsplit('!').next()).unwrap_or(path);
+        let base = outer_name.rsplit('/').next().unwrap_or(outer_name);
+        let member = join_member(prefix, &nested::strip_extension(base, format));
+        self.visit_member(path, member, 0, 0o644, &mut inner, depth + 1)
+    }
+
+    fn walk_nested_tar(
+        &mut self,
+        reader: &mut dyn Read,
+        path: &str,
+        prefix: Option<&str>,
+        depth: usize,
+    ) -> io::Result<()> {
+        let mut archive = tar::Archive::new(reader);
+        let mut count = 0u64;
+        for entry in archive.entries()? {
+            let mut entry = entry?;
+            count += 1;
+            if count > self.limits.max_entries {
+                self.skip(
+                    path,
+                    prefix,
+                    format!(
+                        "more than {} entries (--max-entries): the rest not read",
+                        self.limits.max_entries
+                    ),
+                );
+                return Ok(());
+            }
+            let kind = entry.header().entry_type();
+            if !kind.is_file() {
+                continue;
+            }
+            let name = String::from_utf8_lossy(&entry.path_bytes())
+                .trim_start_matches("./")
+                .to_string();
+            let mode = entry.header().mode().unwrap_or(0) & 0o7777;
+            let size = entry.size();
+            let member = join_member(prefix, &name);
+            let mut bounded = self.bounded(&mut entry, None);
+            self.visit_member(path, member, size, mode, &mut bounded, depth + 1)?;
+        }
+        Ok(())
+    }
+
+    fn open_zip(
+        &mut self,
+        bytes: &[u8],
+        path: &str,
+        prefix: Option<&str>,
+        depth: usize,
+    ) -> zip::result::ZipResult<()> {
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes))?;
+        for index in 0..archive.len() {
+            if index as u64 >= self.limits.max_entries {
+                self.skip(
+                    path,
+                    prefix,
+                    format!(
+                        "more than {} entries (--max-entries): the rest not read",
+                        self.limits.max_entries
+                    ),
+                );
+                break;
+            }
+            let mut file = match archive.by_index(index) {
+                Ok(file) => file,
+                Err(e) => {
+                    self.skip(path, prefix, format!("zip member {index} not read: {e}"));
+                    continue;
+                }
+            };
+            if file.is_dir() {
+                continue;
+            }
+            let member = join_member(prefix, &String::from_utf8_lossy(file.name_raw()));
+            let size = file.size();
+            let mode = file.unix_mode().unwrap_or(0o644) & 0o7777;
+            let counter = nested::Counter::default();
+            counter.add(file.compressed_size());
+            let mut bounded = self.bounded(&mut file, Some(&counter));
+            if let Err(e) =
+                self.visit_member(path, member.clone(), size, mode, &mut bounded, depth + 1)
+            {
+                self.skip(path, Some(&member), format!("not fully read: {e}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Hashes what a nested decoder reads of the outer file, and remembers an error of the outer
+/// file itself (so it is not mistaken for a problem of the archive inside).
+struct Tee<'h, R> {
+    inner: R,
+    hasher: &'h mut Sha256,
+    failure: Option<io::Error>,
+}
+
+impl<R: Read> Read for Tee<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(n) => {
+                self.hasher.update(&buf[..n]);
+                Ok(n)
+            }
+            Err(e) => {
+                let copy = io::Error::new(e.kind(), e.to_string());
+                self.failure = Some(e);
+                Err(copy)
+            }
+        }
+    }
+}
