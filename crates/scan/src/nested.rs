@@ -92,7 +92,12 @@ pub fn decoder<'r>(format: Format, reader: &'r mut dyn Read) -> io::Result<Box<d
             reader,
         ))),
         Format::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(reader)),
-        Format::Xz => Box::new(lzma_rust2::XzReader::new(reader, true)),
+        // The dictionary an xz stream asks for is memory: cap it.
+        Format::Xz => Box::new(lzma_rust2::XzReader::new_mem_limit(
+            reader,
+            true,
+            XZ_MEMORY_KIB,
+        )),
         Format::Zstd => Box::new(zstd::stream::read::Decoder::new(reader)?),
         Format::Zip | Format::Tar => Box::new(reader),
     })
@@ -146,6 +151,9 @@ impl std::error::Error for LimitHit {}
 
 const RATIO_FLOOR: u64 = 1 << 20;
 
+/// Memory an xz decoder may use (its dictionary), in KiB.
+const XZ_MEMORY_KIB: u32 = 256 << 10;
+
 /// Enforces the per-member size, ratio and scan-wide expansion bounds on an archive member.
 pub struct Bounded<'r, 'l> {
     inner: &'r mut dyn Read,
@@ -180,12 +188,6 @@ impl Read for Bounded<'_, '_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.read += n as u64;
-        if self.read > self.limits.max_member_bytes {
-            return Err(Self::hit(format!(
-                "expands beyond {} bytes (--max-member-bytes)",
-                self.limits.max_member_bytes
-            )));
-        }
         if let Some(compressed) = self.compressed {
             let ratio = self.read / compressed.get().max(1);
             if self.read > RATIO_FLOOR && ratio > self.limits.max_ratio {
@@ -194,6 +196,12 @@ impl Read for Bounded<'_, '_> {
                     self.limits.max_ratio
                 )));
             }
+        }
+        if self.read > self.limits.max_member_bytes {
+            return Err(Self::hit(format!(
+                "expands beyond {} bytes (--max-member-bytes)",
+                self.limits.max_member_bytes
+            )));
         }
         let total = self.budget.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
         if total > self.limits.max_nested_bytes {

@@ -1,0 +1,377 @@
+//! The `stowaway` binary end to end: exit codes, formats, stdin, and the one-line errors that
+//! bad input gets (exit 2, no panic, nothing written anywhere).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use stowaway_imagebuilder::{
+    Compression, Image, Layer, LayerBuilder, Members, docker_save_classic, docker_save_oci, gzip,
+};
+
+const ELF: &[u8] = b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00";
+
+fn example() -> Image {
+    let mut base = LayerBuilder::new();
+    base.file("etc/os-release", b"ID=alpine\nVERSION_ID=3.19.1\n")
+        .file_mode("tmp/miner", ELF, 0o755)
+        .file("etc/motd", b"hi");
+    let mut second = LayerBuilder::new();
+    second.whiteout("tmp/miner").file("srv/app.txt", b"app");
+    Image::new(
+        &["example:1"],
+        vec![
+            Layer::new(base.build(), Compression::Gzip, "ADD base"),
+            Layer::new(second.build(), Compression::Gzip, "RUN rm /tmp/miner"),
+        ],
+    )
+}
+
+struct Run {
+    dir: tempfile::TempDir,
+}
+
+impl Run {
+    fn new() -> Run {
+        Run {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    /// Runs stowaway with its own empty TMPDIR and working directory, to check nothing is
+    /// written there.
+    fn stowaway(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
+        let tmp = self.dir.path().join("tmp");
+        let cwd = self.dir.path().join("cwd");
+        std::fs::create_dir_all(&tmp).unwrap();
+        std::fs::create_dir_all(&cwd).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_stowaway"))
+            .args(args)
+            .env("TMPDIR", &tmp)
+            .current_dir(&cwd)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(bytes) = stdin {
+            // The scanner may stop reading early on bad input; a broken pipe is fine then.
+            let _ = child.stdin.take().unwrap().write_all(bytes);
+        }
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(
+            std::fs::read_dir(&tmp).unwrap().count(),
+            0,
+            "wrote to TMPDIR"
+        );
+        assert_eq!(
+            std::fs::read_dir(&cwd).unwrap().count(),
+            0,
+            "wrote to the working directory"
+        );
+        output
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    let run = Run::new();
+    let archive = run.file("example.tar", &docker_save_classic(&[example()]).to_tar());
+    let archive = archive.to_str().unwrap();
+    // The only finding (an ELF in /tmp, removed later) is medium.
+    let default = run.stowaway(&["scan", archive], None);
+    assert_eq!(default.status.code(), Some(0), "{}", text(&default.stderr));
+    assert!(text(&default.stderr).contains("passed: 1 findings"));
+    let table = text(&default.stdout);
+    assert!(table.contains("Image example:1"), "{table}");
+    assert!(
+        table.contains("layer 0: /tmp/miner (removed in layer 1)"),
+        "{table}"
+    );
+    assert!(table.contains("3.19.1"), "{table}");
+    assert!(
+        !table.contains('\u{1b}'),
+        "no colour when stdout is not a terminal"
+    );
+
+    for fail_on in [
+        "medium",
+        "suspicious",
+        "suspicious:medium",
+        "high,suspicious",
+    ] {
+        let out = run.stowaway(&["scan", "--fail-on", fail_on, archive], None);
+        assert_eq!(out.status.code(), Some(1), "--fail-on {fail_on}");
+        assert!(
+            text(&out.stderr)
+                .contains("failed: 1 of 1 findings match --fail-on (STW-EXEC-UNUSUAL-PLACE)")
+        );
+    }
+    for fail_on in ["critical", "malware,secret,typosquat", "suspicious:high"] {
+        let out = run.stowaway(&["scan", "--fail-on", fail_on, archive], None);
+        assert_eq!(out.status.code(), Some(0), "--fail-on {fail_on}");
+    }
+    let bad = run.stowaway(&["scan", "--fail-on", "severe", archive], None);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("'severe' is not a severity"));
+}
+
+#[test]
+fn json_report_from_a_file_and_from_stdin_agree() {
+    let run = Run::new();
+    let bytes = docker_save_oci(&[example()]).to_tar();
+    let archive = run.file("example.tar", &bytes);
+    let from_file = run.stowaway(
+        &["scan", "--format", "json", archive.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(
+        from_file.status.code(),
+        Some(0),
+        "{}",
+        text(&from_file.stderr)
+    );
+    let from_stdin = run.stowaway(&["scan", "--format", "json", "-"], Some(&bytes));
+    assert_eq!(
+        from_stdin.status.code(),
+        Some(0),
+        "{}",
+        text(&from_stdin.stderr)
+    );
+
+    let file_json: serde_json::Value = serde_json::from_slice(&from_file.stdout).unwrap();
+    let stdin_json: serde_json::Value = serde_json::from_slice(&from_stdin.stdout).unwrap();
+    assert_eq!(file_json["schema_version"], "1");
+    assert_eq!(stdin_json["input"], "-");
+    assert_eq!(file_json["images"], stdin_json["images"]);
+    let image = &file_json["images"][0];
+    assert_eq!(image["os"]["id"], "alpine");
+    assert_eq!(image["findings"][0]["id"], "STW-EXEC-UNUSUAL-PLACE");
+    assert_eq!(
+        image["findings"][0]["location"]["status"],
+        serde_json::json!({"state": "removed", "layer": 1})
+    );
+    assert_eq!(image["layers"][1]["integrity"], "verified");
+
+    let out_path = run.dir.path().join("report.json");
+    let written = run.stowaway(
+        &[
+            "scan",
+            "--format",
+            "json",
+            "-o",
+            out_path.to_str().unwrap(),
+            archive.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(written.status.code(), Some(0));
+    assert!(written.stdout.is_empty());
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out_path).unwrap()).unwrap();
+    assert_eq!(saved["images"], file_json["images"]);
+}
+
+#[test]
+fn rootfs_is_one_layer_and_links_are_never_followed() {
+    let run = Run::new();
+    let root = run.dir.path().join("rootfs");
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::create_dir_all(root.join("var/tmp")).unwrap();
+    std::fs::write(
+        root.join("etc/os-release"),
+        "ID=debian\nVERSION_ID=\"12\"\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("var/tmp/x"), ELF).unwrap();
+    std::os::unix::fs::symlink("loop-b", root.join("loop-a")).unwrap();
+    std::os::unix::fs::symlink("loop-a", root.join("loop-b")).unwrap();
+    std::os::unix::fs::symlink("/", root.join("escape")).unwrap();
+    let out = run.stowaway(
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--rootfs",
+            root.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let image = &json["images"][0];
+    let paths: Vec<(&str, &str)> = image["inventory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["path"].as_str().unwrap(), e["type"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        paths,
+        vec![
+            ("escape", "symlink"),
+            ("etc", "dir"),
+            ("etc/os-release", "file"),
+            ("loop-a", "symlink"),
+            ("loop-b", "symlink"),
+            ("var", "dir"),
+            ("var/tmp", "dir"),
+            ("var/tmp/x", "file"),
+        ]
+    );
+    assert_eq!(image["os"]["id"], "debian");
+    assert_eq!(image["findings"][0]["location"]["path"], "var/tmp/x");
+    assert_eq!(image["layers"][0]["integrity"], "undeclared");
+}
+
+/// A tar whose member names are written as given (absolute, `..`).
+fn raw_tar(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut builder = LayerBuilder::new();
+    for (name, data) in members {
+        builder.file(name, data);
+    }
+    builder.build()
+}
+
+fn replace(members: &mut Members, name_suffix: &str, bytes: Vec<u8>) {
+    let member = members
+        .files
+        .iter_mut()
+        .find(|(n, _)| n.ends_with(name_suffix))
+        .unwrap();
+    member.1 = bytes;
+}
+
+/// Asserts a one-line error naming `path` and containing `problem`, with exit code 2.
+fn assert_bad_input(run: &Run, path: &Path, problem: &str) {
+    let path = path.to_str().unwrap();
+    let out = run.stowaway(&["scan", path], None);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{path}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(
+        stderr.starts_with(&format!("stowaway: error: {path}")),
+        "names the file: {stderr}"
+    );
+    assert!(stderr.contains(problem), "says '{problem}': {stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn bad_input_gets_a_one_line_error_and_exit_2() {
+    let run = Run::new();
+    let good = docker_save_classic(&[example()]);
+    let good_tar = good.to_tar();
+
+    let truncated = run.file("truncated.tar", &good_tar[..good_tar.len() / 2]);
+    assert_bad_input(&run, &truncated, "truncated");
+
+    let mut missing = good.clone();
+    let layer = missing
+        .files
+        .iter()
+        .position(|(n, _)| n.ends_with("/layer.tar"))
+        .unwrap();
+    missing.files.remove(layer);
+    let missing = run.file("missing-blob.tar", &missing.to_tar());
+    assert_bad_input(&run, &missing, "which the input does not contain");
+
+    let not_image = run.file("notes.txt", b"just some text, not an image\n");
+    assert_bad_input(&run, &not_image, "not a container image");
+
+    let tar_without_manifest = run.file("plain.tar", &raw_tar(&[("hello.txt", b"hi")]));
+    assert_bad_input(&run, &tar_without_manifest, "no manifest.json");
+
+    let absolute = run.file("absolute.tar", &raw_tar(&[("/manifest.json", b"[]")]));
+    assert_bad_input(&run, &absolute, "absolute path");
+
+    let dotdot = run.file(
+        "dotdot.tar",
+        &raw_tar(&[("../../etc/cron.d/x", b"* * * * * root sh")]),
+    );
+    assert_bad_input(&run, &dotdot, "escapes the archive");
+
+    let mut layer_escape = LayerBuilder::new();
+    layer_escape.file("../../etc/passwd", b"x");
+    let escaping = Image::new(
+        &["bad:1"],
+        vec![Layer::new(layer_escape.build(), Compression::None, "x")],
+    );
+    let escaping = run.file(
+        "layer-escape.tar",
+        &docker_save_classic(&[escaping]).to_tar(),
+    );
+    assert_bad_input(&run, &escaping, "entry '../../etc/passwd' escapes the root");
+
+    let mut looped = good.clone();
+    let layers: Vec<String> = looped
+        .files
+        .iter()
+        .filter(|(n, _)| n.ends_with("/layer.tar"))
+        .map(|(n, _)| n.clone())
+        .collect();
+    looped.files.retain(|(n, _)| !n.ends_with("/layer.tar"));
+    let (a, b) = (
+        layers[0].split('/').next().unwrap(),
+        layers[1].split('/').next().unwrap(),
+    );
+    looped
+        .symlinks
+        .push((layers[0].clone(), format!("../{b}/layer.tar")));
+    looped
+        .symlinks
+        .push((layers[1].clone(), format!("../{a}/layer.tar")));
+    let looped = run.file("symlink-loop.tar", &looped.to_tar());
+    assert_bad_input(&run, &looped, "symlink loop");
+
+    let mut bomb_layer = LayerBuilder::new();
+    bomb_layer.file("zeros", &vec![0u8; 48 << 20]);
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(&bomb_layer.build()).unwrap();
+    let mut bomb = good.clone();
+    replace(&mut bomb, "/layer.tar", encoder.finish().unwrap());
+    let bomb = run.file("gzip-bomb.tar", &bomb.to_tar());
+    assert_bad_input(&run, &bomb, "possible decompression bomb");
+
+    let mut invalid_json = good.clone();
+    replace(
+        &mut invalid_json,
+        "manifest.json",
+        b"[{\"Config\": ".to_vec(),
+    );
+    let invalid_json = run.file("invalid-json.tar", &invalid_json.to_tar());
+    assert_bad_input(&run, &invalid_json, "'manifest.json' is not valid");
+
+    let mut corrupt_gzip = good.clone();
+    let mut blob = gzip(b"not a tar at all, but gzip");
+    blob.truncate(blob.len() - 6);
+    replace(&mut corrupt_gzip, "/layer.tar", blob);
+    let corrupt_gzip = run.file("corrupt-layer.tar", &corrupt_gzip.to_tar());
+    assert_bad_input(&run, &corrupt_gzip, "layer 0");
+
+    let empty_dir = run.dir.path().join("empty-dir");
+    std::fs::create_dir_all(&empty_dir).unwrap();
+    assert_bad_input(&run, &empty_dir, "use --rootfs");
+
+    let out = run.stowaway(&["scan", "-"], Some(&good_tar[..good_tar.len() / 3]));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).starts_with("stowaway: error: stdin"),
+        "{}",
+        text(&out.stderr)
+    );
+}
