@@ -165,16 +165,16 @@ fn docker_images(store: &dyn BlobStore) -> Result<Vec<ImageSpec>, ImageError> {
         .map(|entry| {
             let (config, bytes) = parse_json::<ImageConfiguration>(store, &entry.config)?;
             let config_digest = Digest::of(&bytes);
-            if let Some(declared) = digest_in_name(&entry.config) {
-                if declared != config_digest {
-                    return Err(ImageError::invalid(
-                        store.input(),
-                        format!(
-                            "config '{}' does not match its digest (content is {config_digest})",
-                            entry.config
-                        ),
-                    ));
-                }
+            if let Some(declared) = digest_in_name(&entry.config)
+                && declared != config_digest
+            {
+                return Err(ImageError::invalid(
+                    store.input(),
+                    format!(
+                        "config '{}' does not match its digest (content is {config_digest})",
+                        entry.config
+                    ),
+                ));
             }
             let tags = entry.repo_tags.unwrap_or_default();
             let layers = entry

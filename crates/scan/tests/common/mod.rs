@@ -56,10 +56,11 @@ pub fn inventory(report: &ImageReport) -> Vec<(usize, String, EntryType, FileSta
         .collect()
 }
 
-/// `(id, layer, path, member, status)` of every finding.
-pub fn findings(
-    report: &ImageReport,
-) -> Vec<(String, Option<(usize, String, Option<String>, FileStatus)>)> {
+/// Where a finding is: `(layer, path, member, status)`.
+pub type Place = (usize, String, Option<String>, FileStatus);
+
+/// `(id, place)` of every finding.
+pub fn findings(report: &ImageReport) -> Vec<(String, Option<Place>)> {
     report
         .findings
         .iter()
