@@ -13,11 +13,15 @@ use std::process::Command;
 
 use common::*;
 use stowaway_findings::{EntryType, FileStatus};
-use stowaway_imagebuilder::{docker_save_classic, Compression, Image, Layer, LayerBuilder};
+use stowaway_imagebuilder::{Compression, Image, Layer, LayerBuilder, docker_save_classic};
 
 fn run(command: &mut Command) -> Vec<u8> {
     let output = command.output().unwrap();
-    assert!(output.status.success(), "{command:?}: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     output.stdout
 }
 
@@ -33,8 +37,17 @@ fn dpkg_listing(deb: &Path) -> BTreeMap<String, (EntryType, u32, u64)> {
         let size: u64 = fields.next().unwrap().parse().unwrap();
         let name_start = line.find(" ./").unwrap() + 1;
         let name = &line[name_start..];
-        let name = name.split(" -> ").next().unwrap().split(" link to ").next().unwrap();
-        let path = name.trim_start_matches("./").trim_end_matches('/').to_string();
+        let name = name
+            .split(" -> ")
+            .next()
+            .unwrap()
+            .split(" link to ")
+            .next()
+            .unwrap();
+        let path = name
+            .trim_start_matches("./")
+            .trim_end_matches('/')
+            .to_string();
         if path.is_empty() {
             continue;
         }
@@ -50,12 +63,40 @@ fn dpkg_listing(deb: &Path) -> BTreeMap<String, (EntryType, u32, u64)> {
             let bit = 1 << (8 - i);
             match c {
                 'r' | 'w' | 'x' => mode |= bit,
-                's' | 't' => mode |= bit | if i < 3 { 0o4000 } else if i < 6 { 0o2000 } else { 0o1000 },
-                'S' | 'T' => mode |= if i < 3 { 0o4000 } else if i < 6 { 0o2000 } else { 0o1000 },
+                's' | 't' => {
+                    mode |= bit
+                        | if i < 3 {
+                            0o4000
+                        } else if i < 6 {
+                            0o2000
+                        } else {
+                            0o1000
+                        }
+                }
+                'S' | 'T' => {
+                    mode |= if i < 3 {
+                        0o4000
+                    } else if i < 6 {
+                        0o2000
+                    } else {
+                        0o1000
+                    }
+                }
                 _ => {}
             }
         }
-        entries.insert(path, (entry_type, mode, if entry_type == EntryType::File { size } else { 0 }));
+        entries.insert(
+            path,
+            (
+                entry_type,
+                mode,
+                if entry_type == EntryType::File {
+                    size
+                } else {
+                    0
+                },
+            ),
+        );
     }
     entries
 }
@@ -73,7 +114,10 @@ fn extracted_hashes(deb: &Path) -> BTreeMap<String, String> {
         .lines()
         .map(|line| {
             let (hash, path) = line.split_once("  ").unwrap();
-            (path.trim_start_matches("./").to_string(), format!("sha256:{hash}"))
+            (
+                path.trim_start_matches("./").to_string(),
+                format!("sha256:{hash}"),
+            )
         })
         .collect()
 }
@@ -89,7 +133,10 @@ fn debs() -> Option<Vec<PathBuf>> {
         .filter(|p| p.extension().is_some_and(|e| e == "deb"))
         .collect();
     debs.sort();
-    assert!(debs.len() >= 3, "STOWAWAY_DEBS has too few packages: {debs:?}");
+    assert!(
+        debs.len() >= 3,
+        "STOWAWAY_DEBS has too few packages: {debs:?}"
+    );
     Some(debs)
 }
 
@@ -100,11 +147,19 @@ fn real_debian_packages_as_layers() {
     for deb in &debs {
         let tar = run(Command::new("dpkg-deb").arg("--fsys-tarfile").arg(deb));
         let name = deb.file_name().unwrap().to_string_lossy().into_owned();
-        layers.push(Layer::new(tar, Compression::Gzip, &format!("dpkg -i {name}")));
+        layers.push(Layer::new(
+            tar,
+            Compression::Gzip,
+            &format!("dpkg -i {name}"),
+        ));
     }
     let mut cleanup = LayerBuilder::new();
     cleanup.whiteout("usr/share/doc");
-    layers.push(Layer::new(cleanup.build(), Compression::Gzip, "RUN rm -rf /usr/share/doc"));
+    layers.push(Layer::new(
+        cleanup.build(),
+        Compression::Gzip,
+        "RUN rm -rf /usr/share/doc",
+    ));
     let image = Image::new(&["debian-packages:test"], layers);
     let report = only(scan_bytes(&docker_save_classic(&[image]).to_tar()).unwrap());
 
@@ -125,16 +180,27 @@ fn real_debian_packages_as_layers() {
         for entry in report.inventory.iter().filter(|e| e.layer == index) {
             match entry.entry_type {
                 EntryType::File | EntryType::Hardlink => {
-                    assert_eq!(entry.sha256.as_ref(), hashes.get(&entry.path), "{}", entry.path)
+                    assert_eq!(
+                        entry.sha256.as_ref(),
+                        hashes.get(&entry.path),
+                        "{}",
+                        entry.path
+                    )
                 }
                 _ => assert!(entry.sha256.is_none()),
             }
-            let under_doc = entry.path == "usr/share/doc" || entry.path.starts_with("usr/share/doc/");
+            let under_doc =
+                entry.path == "usr/share/doc" || entry.path.starts_with("usr/share/doc/");
             match (entry.entry_type, under_doc) {
                 // Directories that several packages declare are replaced by the later one.
                 (EntryType::Dir, true) => assert!(!entry.status.is_present(), "{}", entry.path),
                 (EntryType::Dir, false) => {}
-                (_, true) => assert_eq!(entry.status, FileStatus::Removed { layer: debs.len() }, "{}", entry.path),
+                (_, true) => assert_eq!(
+                    entry.status,
+                    FileStatus::Removed { layer: debs.len() },
+                    "{}",
+                    entry.path
+                ),
                 (_, false) => assert_eq!(entry.status, FileStatus::Present, "{}", entry.path),
             }
         }
