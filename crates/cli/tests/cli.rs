@@ -363,6 +363,15 @@ fn bad_input_gets_a_one_line_error_and_exit_2() {
     let corrupt_gzip = run.file("corrupt-layer.tar", &corrupt_gzip.to_tar());
     assert_bad_input(&run, &corrupt_gzip, "layer 0");
 
+    let absent = run.dir.path().join("absent.tar");
+    assert_bad_input(&run, &absent, "No such file or directory (os error 2)");
+    let out = run.stowaway(&["scan", absent.to_str().unwrap()], None);
+    assert_eq!(
+        text(&out.stderr).matches("os error 2").count(),
+        1,
+        "the cause once"
+    );
+
     let empty_dir = run.dir.path().join("empty-dir");
     std::fs::create_dir_all(&empty_dir).unwrap();
     assert_bad_input(&run, &empty_dir, "use --rootfs");

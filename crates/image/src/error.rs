@@ -4,12 +4,10 @@ use std::io;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
-    #[error("{input}: {source}")]
-    Io {
-        input: String,
-        #[source]
-        source: io::Error,
-    },
+    /// The message includes the I/O error, so it is not also a `source` (which would print it
+    /// twice in an error chain).
+    #[error("{input}: {error}")]
+    Io { input: String, error: io::Error },
     #[error("{input}: {message}")]
     Invalid { input: String, message: String },
 }
@@ -22,10 +20,10 @@ impl ImageError {
         }
     }
 
-    pub fn io(input: impl Into<String>, source: io::Error) -> ImageError {
+    pub fn io(input: impl Into<String>, error: io::Error) -> ImageError {
         ImageError::Io {
             input: input.into(),
-            source,
+            error,
         }
     }
 }

@@ -54,12 +54,10 @@ pub enum ScanError {
         layer: String,
         message: String,
     },
-    #[error("{input}: {source}")]
-    Io {
-        input: String,
-        #[source]
-        source: io::Error,
-    },
+    /// The message includes the I/O error, so it is not also a `source` (which would print it
+    /// twice in an error chain).
+    #[error("{input}: {error}")]
+    Io { input: String, error: io::Error },
 }
 
 /// A layer as walked, with its digests.
@@ -88,9 +86,9 @@ fn scan_path(
     options: &ScanOptions,
 ) -> Result<Vec<ImageReport>, ScanError> {
     let input = path.display().to_string();
-    let io_err = |source| ScanError::Io {
+    let io_err = |error| ScanError::Io {
         input: input.clone(),
-        source,
+        error,
     };
     let meta = std::fs::metadata(path).map_err(io_err)?;
     if meta.is_dir() {
