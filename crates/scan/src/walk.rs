@@ -4,9 +4,11 @@
 //!
 //! A file nobody wants and that is no archive is streamed through the hash with a fixed buffer.
 //! Content is held in memory only when an analyzer wants it or a zip must be opened, and then
-//! only up to `max_in_memory` bytes.
+//! only up to `max_in_memory` bytes; a larger archive is spooled to an unnamed temporary file
+//! (deleted when closed) to be opened.
 
-use std::io::{self, Cursor, Read};
+use std::fs::File;
+use std::io::{self, Cursor, Read, Seek, Write};
 use std::sync::atomic::AtomicU64;
 
 use sha2::{Digest as _, Sha256};
@@ -298,11 +300,19 @@ impl<'a> Walker<'a> {
         }
 
         // Someone needs the content (or it is a zip): hold up to max_in_memory bytes of it.
+        // An archive larger than that is spooled to an unnamed temporary file to be opened.
         let mut content = head;
         let room = (self.limits.max_in_memory as u64).saturating_sub(content.len() as u64);
         reader.take(room).read_to_end(&mut content)?;
         hasher.update(&content);
-        let complete = self.stream_rest(reader, &mut hasher)? == 0;
+        let mut spool: Result<Option<File>, String> = Ok(None);
+        let complete = if format.is_some() && content.len() >= self.limits.max_in_memory {
+            let (rest, spooled) = self.spool_rest(reader, &mut hasher, &content)?;
+            spool = spooled.map(Some);
+            rest == 0
+        } else {
+            self.stream_rest(reader, &mut hasher)? == 0
+        };
         let meta = FileMeta {
             path,
             member,
@@ -332,17 +342,33 @@ impl<'a> Walker<'a> {
             );
         }
         if let Some(format) = format {
-            let opened = if !complete {
-                Err(format!(
-                    "larger than --max-in-memory ({} bytes): not opened",
-                    self.limits.max_in_memory
-                ))
-            } else if format == Format::Zip {
-                self.open_zip(&content, path, member, depth)
-                    .map_err(|e| e.to_string())
-            } else {
-                self.open_stream(format, &mut Cursor::new(&content[..]), path, member, depth)
-                    .map_err(|e| e.to_string())
+            let opened = match (complete, spool) {
+                (true, _) if format == Format::Zip => self
+                    .open_zip(Cursor::new(&content[..]), path, member, depth)
+                    .map_err(|e| e.to_string()),
+                (true, _) => self
+                    .open_stream(format, &mut Cursor::new(&content[..]), path, member, depth)
+                    .map_err(|e| e.to_string()),
+                (false, Ok(Some(mut file))) => {
+                    file.rewind()
+                        .map_err(|e| e.to_string())
+                        .and_then(|()| match format {
+                            Format::Zip => self
+                                .open_zip(io::BufReader::new(file), path, member, depth)
+                                .map_err(|e| e.to_string()),
+                            _ => self
+                                .open_stream(
+                                    format,
+                                    &mut io::BufReader::new(file),
+                                    path,
+                                    member,
+                                    depth,
+                                )
+                                .map_err(|e| e.to_string()),
+                        })
+                }
+                (false, Ok(None)) => Err("not opened".to_string()),
+                (false, Err(reason)) => Err(reason),
             };
             if let Err(reason) = opened {
                 self.skip(
@@ -353,6 +379,45 @@ impl<'a> Walker<'a> {
             }
         }
         Ok(hex::encode(hasher.finalize()))
+    }
+
+    /// Hashes the rest of `reader` and writes the whole file (`content` already read, then the
+    /// rest) to an unnamed temporary file, up to `--max-member-bytes`. Returns the bytes read
+    /// after `content`, and the spool or why there is none. Only `reader`'s errors are errors.
+    fn spool_rest(
+        &mut self,
+        reader: &mut dyn Read,
+        hasher: &mut Sha256,
+        content: &[u8],
+    ) -> io::Result<(u64, Result<File, String>)> {
+        let limit = self.limits.max_member_bytes;
+        let mut spool = tempfile::tempfile()
+            .and_then(|mut file| file.write_all(content).map(|()| file))
+            .map_err(|e| format!("could not spool to a temporary file: {e}"));
+        let mut written = content.len() as u64;
+        let mut total = 0;
+        loop {
+            let n = match reader.read(&mut self.buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            hasher.update(&self.buf[..n]);
+            total += n as u64;
+            written += n as u64;
+            if written > limit {
+                spool = Err(format!(
+                    "larger than --max-member-bytes ({limit}): not opened"
+                ));
+            }
+            if let Ok(file) = &mut spool
+                && let Err(e) = file.write_all(&self.buf[..n])
+            {
+                spool = Err(format!("could not spool to a temporary file: {e}"));
+            }
+        }
+        Ok((total, spool))
     }
 
     /// Hashes the rest of `reader`; returns how many bytes that was.
@@ -466,14 +531,14 @@ impl<'a> Walker<'a> {
         Ok(())
     }
 
-    fn open_zip(
+    fn open_zip<R: Read + io::Seek>(
         &mut self,
-        bytes: &[u8],
+        archive: R,
         path: &str,
         prefix: Option<&str>,
         depth: usize,
     ) -> zip::result::ZipResult<()> {
-        let mut archive = zip::ZipArchive::new(Cursor::new(bytes))?;
+        let mut archive = zip::ZipArchive::new(archive)?;
         for index in 0..archive.len() {
             if index as u64 >= self.limits.max_entries {
                 self.skip(

@@ -255,3 +255,59 @@ fn oversized_content_for_analyzers_is_reported() {
         Some(stowaway_imagebuilder::sha256(&big_elf).as_str())
     );
 }
+
+#[test]
+fn archives_larger_than_memory_are_spooled_and_opened() {
+    // Incompressible enough that the zip stays larger than the in-memory bound.
+    let noise: Vec<u8> = (0u32..(3 << 20) / 4)
+        .flat_map(|i| i.wrapping_mul(2_654_435_761).to_le_bytes())
+        .collect();
+    let big_zip = zip_of(&[("noise.bin", &noise), ("small.txt", b"small")]);
+    let big_tgz = gzip(&tar_of(&[("noise.bin", &noise)]));
+    let mut layer = LayerBuilder::new();
+    layer
+        .file("opt/big.jar", &big_zip)
+        .file("opt/big.tgz", &big_tgz)
+        .file("opt/too-big.jar", &big_zip);
+    let limits = Limits {
+        max_in_memory: 1 << 20,
+        ..Limits::default()
+    };
+    let report = scan_layer(layer, limits);
+    assert!(big_zip.len() > 2 << 20);
+    assert_eq!(
+        members(&report),
+        vec![
+            "opt/big.jar!noise.bin",
+            "opt/big.jar!small.txt",
+            "opt/big.tgz!noise.bin",
+            "opt/too-big.jar!noise.bin",
+            "opt/too-big.jar!small.txt",
+        ]
+    );
+    assert!(report.not_scanned.is_empty(), "{:?}", not_scanned(&report));
+    let noise_sha = stowaway_imagebuilder::sha256(&noise);
+    assert!(
+        report
+            .archive_members
+            .iter()
+            .filter(|m| m.member == "noise.bin")
+            .all(|m| m.sha256 == noise_sha)
+    );
+
+    let limits = Limits {
+        max_in_memory: 1 << 20,
+        max_member_bytes: 2 << 20,
+        ..Limits::default()
+    };
+    let mut layer = LayerBuilder::new();
+    layer.file("opt/too-big.jar", &big_zip);
+    let report = scan_layer(layer, limits);
+    assert!(report.archive_members.is_empty());
+    assert_eq!(
+        not_scanned(&report),
+        vec![
+            "opt/too-big.jar: zip archive not fully read: larger than --max-member-bytes (2097152): not opened"
+        ]
+    );
+}
