@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use stowaway_findings::{FailOn, Report, SCHEMA_VERSION, Tool};
+use stowaway_findings::{AnalyzerInfo, FailOn, Report, SCHEMA_VERSION, Tool};
 use stowaway_image::Platform;
 use stowaway_scan::{Input, Limits, ScanOptions, analyzers::default_analyzers};
 
@@ -149,6 +149,13 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
             version: env!("CARGO_PKG_VERSION").into(),
         },
         input: input_name,
+        analyzers: analyzers
+            .iter()
+            .map(|a| AnalyzerInfo {
+                id: a.id().to_string(),
+                version: a.version(),
+            })
+            .collect(),
         images: images?,
     };
 

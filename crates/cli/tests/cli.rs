@@ -157,6 +157,10 @@ fn json_report_from_a_file_and_from_stdin_agree() {
     let stdin_json: serde_json::Value = serde_json::from_slice(&from_stdin.stdout).unwrap();
     assert_eq!(file_json["schema_version"], "1");
     assert_eq!(stdin_json["input"], "-");
+    assert_eq!(
+        file_json["analyzers"],
+        serde_json::json!([{"id": "os-release", "version": 1}, {"id": "unusual-executable", "version": 1}])
+    );
     assert_eq!(file_json["images"], stdin_json["images"]);
     let image = &file_json["images"][0];
     assert_eq!(image["os"]["id"], "alpine");

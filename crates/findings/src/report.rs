@@ -390,7 +390,16 @@ pub struct Report {
     pub tool: Tool,
     /// What was scanned, as given on the command line.
     pub input: String,
+    /// Every analyzer that looked at the files, with the version of its logic.
+    pub analyzers: Vec<AnalyzerInfo>,
     pub images: Vec<ImageReport>,
+}
+
+/// An analyzer (or engine) that took part in the scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AnalyzerInfo {
+    pub id: String,
+    pub version: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
