@@ -75,6 +75,9 @@ struct LimitArgs {
     /// Uncompressed bytes one layer may expand to (beyond: error).
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_layer_bytes)]
     max_layer_bytes: u64,
+    /// Entries (files, directories, links) one layer may have (beyond: error).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_layer_entries)]
+    max_layer_entries: u64,
     /// Expansion ratio allowed for layers and archive members (decompression bombs).
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_ratio)]
     max_ratio: u64,
@@ -99,6 +102,7 @@ impl LimitArgs {
     fn limits(&self) -> Limits {
         Limits {
             max_layer_bytes: self.max_layer_bytes,
+            max_layer_entries: self.max_layer_entries,
             max_ratio: self.max_ratio,
             max_member_bytes: self.max_member_bytes,
             max_nested_bytes: self.max_nested_bytes,

@@ -367,6 +367,16 @@ fn bad_input_gets_a_one_line_error_and_exit_2() {
     let corrupt_gzip = run.file("corrupt-layer.tar", &corrupt_gzip.to_tar());
     assert_bad_input(&run, &corrupt_gzip, "layer 0");
 
+    // A whole-archive gzip bomb: a member of zeros ahead of the manifest.
+    let mut padded = good.clone();
+    padded
+        .files
+        .insert(0, ("aaa-padding".to_string(), vec![0u8; 64 << 20]));
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(&padded.to_tar()).unwrap();
+    let outer_bomb = run.file("outer-bomb.tar.gz", &encoder.finish().unwrap());
+    assert_bad_input(&run, &outer_bomb, "possible decompression bomb");
+
     let absent = run.dir.path().join("absent.tar");
     assert_bad_input(&run, &absent, "No such file or directory (os error 2)");
     let out = run.stowaway(&["scan", absent.to_str().unwrap()], None);

@@ -9,6 +9,8 @@
 
 mod policy;
 mod report;
+mod text;
 
 pub use policy::{FailOn, FailOnError, Selector};
 pub use report::*;
+pub use text::one_line;

@@ -2,13 +2,16 @@
 
 use std::io;
 
+use stowaway_findings::one_line;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
     /// The message includes the I/O error, so it is not also a `source` (which would print it
     /// twice in an error chain).
-    #[error("{input}: {error}")]
+    #[error("{}: {}", one_line(input), one_line(&error.to_string()))]
     Io { input: String, error: io::Error },
-    #[error("{input}: {message}")]
+    /// Messages quote names and bytes from the input: shown as one printable line.
+    #[error("{}: {}", one_line(input), one_line(message))]
     Invalid { input: String, message: String },
 }
 

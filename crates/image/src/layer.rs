@@ -131,9 +131,10 @@ pub fn decode<T: Send>(
             Ok::<_, io::Error>((value, diff_id, size))
         });
         let produced = inflate(raw, compression, compressed, full_tx, empty_rx);
+        // A panic there is a bug: let it be one here too, not an error about the layer.
         let consumed = consumer
             .join()
-            .map_err(|_| io::Error::other("the layer reading thread panicked"))?;
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         // The consumer's error comes first: when it stops early, the producer only sees that.
         let (value, diff_id, uncompressed_size) = consumed?;
         let (blob_digest, blob_size) = produced?;

@@ -18,6 +18,9 @@ use crate::paths::{normalize_member, resolve_link};
 /// JSON documents (manifests, configs, indexes) larger than this are refused.
 pub const MAX_JSON_BYTES: u64 = 16 << 20;
 
+/// JSON documents a stream may leave in memory, in all.
+pub const MAX_DOCUMENTS_BYTES: u64 = 64 << 20;
+
 /// How many links a member name may go through before it is called a loop.
 const MAX_LINK_HOPS: usize = 16;
 
@@ -319,6 +322,7 @@ pub fn read_stream<R: Read, E: From<ImageError>>(
     let mut archive = tar::Archive::new(reader);
     let not_tar =
         |e: io::Error| ImageError::invalid(input, format!("not a readable tar archive: {e}"));
+    let mut kept = 0u64;
     for entry in archive.entries().map_err(not_tar)? {
         let mut entry = entry.map_err(not_tar)?;
         let raw_name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
@@ -338,18 +342,27 @@ pub fn read_stream<R: Read, E: From<ImageError>>(
             .read_to_end(&mut head)
             .map_err(|e| ImageError::invalid(input, format!("member '{name}': {e}")))?;
         let first = head.iter().find(|b| !b.is_ascii_whitespace());
-        if matches!(first, Some(b'{') | Some(b'[')) && size <= MAX_JSON_BYTES {
-            let mut bytes = head;
-            entry
-                .read_to_end(&mut bytes)
-                .map_err(|e| ImageError::invalid(input, format!("member '{name}': {e}")))?;
-            store.documents.insert(name, bytes);
-        } else if Compression::sniff(&head).is_some() {
+        if Compression::sniff(&head).is_some() {
             let mut blob = io::Cursor::new(head).chain(&mut entry);
             on_layer(&name, &mut blob)?;
             io::copy(&mut blob, &mut io::sink())
                 .map_err(|e| ImageError::invalid(input, format!("member '{name}': {e}")))?;
             store.streamed.insert(name);
+        } else if matches!(first, Some(b'{') | Some(b'[')) && size <= MAX_JSON_BYTES {
+            kept += size;
+            if kept > MAX_DOCUMENTS_BYTES {
+                return Err(ImageError::invalid(
+                    input,
+                    format!("more than {MAX_DOCUMENTS_BYTES} bytes of JSON documents: not an image archive"),
+                )
+                .into());
+            }
+            let mut bytes = Vec::with_capacity(size as usize);
+            bytes.extend_from_slice(&head);
+            entry
+                .read_to_end(&mut bytes)
+                .map_err(|e| ImageError::invalid(input, format!("member '{name}': {e}")))?;
+            store.documents.insert(name, bytes);
         }
     }
     Ok(store)

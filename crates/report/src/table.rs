@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
-use stowaway_findings::{FileStatus, Finding, ImageReport, Integrity, Report, Severity};
+use stowaway_findings::{FileStatus, Finding, ImageReport, Integrity, Report, Severity, one_line};
 
 fn severity_style(severity: Severity) -> Style {
     let color = match severity {
@@ -49,23 +49,28 @@ fn human(bytes: u64) -> String {
     }
 }
 
+/// One printable line (names come from the image), at most `max` characters.
 fn truncate(text: &str, max: usize) -> String {
-    let text = text.replace('\n', " ");
+    let text = one_line(text);
     if text.chars().count() <= max {
-        text
+        text.into_owned()
     } else {
         let cut: String = text.chars().take(max.saturating_sub(1)).collect();
         format!("{cut}…")
     }
 }
 
-/// Writes rows as aligned columns; `styles` paints a cell after padding.
+/// Writes rows as aligned columns, each cell one printable line; `styles` paints a cell.
 fn columns(
     out: &mut String,
     painter: &Painter,
     rows: &[Vec<String>],
     styles: &[Option<(usize, Style)>],
 ) {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| row.iter().map(|cell| one_line(cell).into_owned()).collect())
+        .collect();
     let widths: Vec<usize> = (0..rows.first().map_or(0, Vec::len))
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
@@ -107,13 +112,13 @@ fn image(out: &mut String, painter: &Painter, image: &ImageReport) {
     let _ = writeln!(
         out,
         "{}",
-        painter.paint(HEADING, &format!("Image {}", image.name))
+        painter.paint(HEADING, &format!("Image {}", one_line(&image.name)))
     );
     if let Some(digest) = &image.config_digest {
         let _ = writeln!(out, "  id        {digest}");
     }
     if let Some(platform) = &image.platform {
-        let _ = writeln!(out, "  platform  {platform}");
+        let _ = writeln!(out, "  platform  {}", one_line(platform));
     }
     let os = image
         .os
@@ -124,7 +129,7 @@ fn image(out: &mut String, painter: &Painter, image: &ImageReport) {
             })
         })
         .unwrap_or_else(|| "unknown".into());
-    let _ = writeln!(out, "  os        {os}");
+    let _ = writeln!(out, "  os        {}", one_line(&os));
     let _ = writeln!(out);
 
     let _ = writeln!(out, "{}", painter.paint(HEADING, "Layers"));
@@ -259,6 +264,6 @@ mod tests {
         assert_eq!(human(999), "999 B");
         assert_eq!(human(1_500_000), "1.5 MB");
         assert_eq!(truncate("abcdef", 4), "abc…");
-        assert_eq!(truncate("a\nb", 10), "a b");
+        assert_eq!(truncate("a\nb\x1b[2J", 20), "a\\nb\\u{1b}[2J");
     }
 }

@@ -6,6 +6,8 @@ use stowaway_image::layer::LayerLimits;
 pub struct Limits {
     /// Uncompressed bytes of one layer; beyond it the layer is refused (an error).
     pub max_layer_bytes: u64,
+    /// Entries of one layer; beyond it the layer is refused (an error).
+    pub max_layer_entries: u64,
     /// Expansion ratio of a layer or an archive member (uncompressed / compressed).
     pub max_ratio: u64,
     /// Uncompressed bytes of one archive member inside the image.
@@ -24,6 +26,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_layer_bytes: 64 << 30,
+            max_layer_entries: 4_000_000,
             max_ratio: 250,
             max_member_bytes: 1 << 30,
             max_nested_bytes: 16 << 30,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 
 use rayon::prelude::*;
-use stowaway_findings::ImageReport;
+use stowaway_findings::{ImageReport, one_line};
 use stowaway_image::layer::{self, Compression, LayerDigests};
 use stowaway_image::{
     BlobStore, DirStore, ImageError, ImageSpec, Platform, TarStore, read_stream, resolve_images,
@@ -19,6 +19,7 @@ use stowaway_image::{
 use crate::analyzer::Analyzer;
 use crate::assemble::{ScannedLayer, assemble};
 use crate::limits::Limits;
+use crate::nested::{self, Format};
 use crate::progress::{Progress, ProgressReader};
 use crate::rootfs;
 use crate::walk::{Walk, Walker};
@@ -48,7 +49,7 @@ pub struct ScanOptions<'a> {
 pub enum ScanError {
     #[error(transparent)]
     Image(#[from] ImageError),
-    #[error("{input}: {layer}: {message}")]
+    #[error("{}: {}: {}", one_line(input), one_line(layer), one_line(message))]
     Layer {
         input: String,
         layer: String,
@@ -56,7 +57,7 @@ pub enum ScanError {
     },
     /// The message includes the I/O error, so it is not also a `source` (which would print it
     /// twice in an error chain).
-    #[error("{input}: {error}")]
+    #[error("{}: {}", one_line(input), one_line(&error.to_string()))]
     Io { input: String, error: io::Error },
 }
 
@@ -102,32 +103,67 @@ fn scan_path(
         let store = DirStore::open(path)?;
         return scan_store(&store, analyzers, options);
     }
+    let file = File::open(path).map_err(io_err)?;
     let mut head = Vec::with_capacity(512);
-    File::open(path)
-        .map_err(io_err)?
+    (&file).take(512).read_to_end(&mut head).map_err(io_err)?;
+    if Compression::sniff(&head) == Some(Compression::None) {
+        let store = TarStore::open(path)?;
+        return scan_store(&store, analyzers, options);
+    }
+    // Anything else can only be read front to back: `docker save img | gzip > img.tar.gz`.
+    scan_stream(
+        &input,
+        io::Cursor::new(head).chain(&file),
+        analyzers,
+        options,
+    )
+}
+
+/// Reads an archive from a stream, decompressing it first when it is gzip or zstd compressed
+/// as a whole (bounded by `--max-ratio`, as every expansion is).
+fn scan_stream(
+    input: &str,
+    mut reader: impl Read,
+    analyzers: &[Box<dyn Analyzer>],
+    options: &ScanOptions,
+) -> Result<Vec<ImageReport>, ScanError> {
+    let io_err = |error| ScanError::Io {
+        input: input.to_string(),
+        error,
+    };
+    let mut head = Vec::with_capacity(512);
+    (&mut reader)
         .take(512)
         .read_to_end(&mut head)
         .map_err(io_err)?;
-    match Compression::sniff(&head) {
-        Some(Compression::None) => {
-            let store = TarStore::open(path)?;
-            scan_store(&store, analyzers, options)
+    let mut raw = io::Cursor::new(head.clone()).chain(reader);
+    let format = match Compression::sniff(&head) {
+        Some(Compression::None) => None,
+        Some(Compression::Gzip) => Some(Format::Gzip),
+        Some(Compression::Zstd) => Some(Format::Zstd),
+        None => {
+            return Err(ImageError::invalid(
+                input,
+                "not a container image: neither a tar archive (docker save, OCI layout) nor a gzip/zstd compressed one",
+            )
+            .into());
         }
-        Some(compression) => {
-            // `docker save img | gzip`: no random access, so read it as a stream.
-            let file = File::open(path).map_err(io_err)?;
-            let decoded: Box<dyn Read> = match compression {
-                Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(io::BufReader::new(file))),
-                _ => Box::new(zstd::stream::read::Decoder::new(file).map_err(io_err)?),
-            };
-            scan_stream(&input, decoded, analyzers, options)
-        }
-        None => Err(ImageError::invalid(
-            &input,
-            "not a container image: neither a tar archive (docker save, OCI layout) nor a gzip/zstd compressed one",
-        )
-        .into()),
-    }
+    };
+    let Some(format) = format else {
+        return scan_tar_stream(input, raw, analyzers, options);
+    };
+    let counter = nested::Counter::default();
+    let mut counted = counter.wrap(&mut raw);
+    let mut decoder = nested::decoder(format, &mut counted).map_err(io_err)?;
+    // Only the ratio bounds the archive as a whole; its layers have their own bounds.
+    let outer = Limits {
+        max_member_bytes: u64::MAX,
+        max_nested_bytes: u64::MAX,
+        ..options.limits
+    };
+    let unbudgeted = AtomicU64::new(0);
+    let expanded = nested::Bounded::new(&mut decoder, &outer, &unbudgeted, Some(&counter));
+    scan_tar_stream(input, expanded, analyzers, options)
 }
 
 /// Walks one layer blob.
@@ -216,8 +252,9 @@ fn scan_store(
         .collect())
 }
 
-/// An archive read once, front to back: layers are scanned as they stream by.
-fn scan_stream(
+/// A tar archive read once, front to back: layers are scanned as they stream by. A blob that
+/// fails to scan is an error only if an image uses it (it may be another platform's).
+fn scan_tar_stream(
     input: &str,
     reader: impl Read,
     analyzers: &[Box<dyn Analyzer>],
@@ -225,20 +262,21 @@ fn scan_stream(
 ) -> Result<Vec<ImageReport>, ScanError> {
     options.progress.start(None, 0);
     let nested_budget = AtomicU64::new(0);
-    let mut scans: HashMap<String, LayerScan> = HashMap::new();
+    let mut scans: HashMap<String, Result<LayerScan, ScanError>> = HashMap::new();
     let reader = ProgressReader {
         inner: reader,
         progress: options.progress,
     };
     let store = read_stream(input, reader, |name, blob| {
+        let label = format!("layer '{name}'");
         let scan = scan_layer(
             input,
-            &format!("layer '{name}'"),
+            &label,
             blob,
             analyzers,
             &options.limits,
             &nested_budget,
-        )?;
+        );
         options.progress.layer_done();
         scans.insert(name.to_string(), scan);
         Ok::<(), ScanError>(())
@@ -253,16 +291,25 @@ fn scan_stream(
                 .iter()
                 .map(|spec| {
                     let resolved = store.resolve(&spec.blob)?;
-                    let scan = scans.get(&resolved).ok_or_else(|| {
-                        ImageError::invalid(
+                    match scans.get(&resolved) {
+                        Some(Ok(scan)) => Ok(ScannedLayer {
+                            spec: Some(spec),
+                            scan,
+                        }),
+                        Some(Err(error)) => Err(ScanError::Layer {
+                            input: input.to_string(),
+                            layer: layer_label(image, &spec.blob),
+                            message: match error {
+                                ScanError::Layer { message, .. } => message.clone(),
+                                other => other.to_string(),
+                            },
+                        }),
+                        None => Err(ImageError::invalid(
                             input,
                             format!("'{}' is not a tar, gzip or zstd layer", spec.blob),
                         )
-                    })?;
-                    Ok(ScannedLayer {
-                        spec: Some(spec),
-                        scan,
-                    })
+                        .into()),
+                    }
                 })
                 .collect::<Result<Vec<_>, ScanError>>()?;
             Ok(assemble(image_header(image), &layers))

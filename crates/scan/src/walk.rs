@@ -7,6 +7,7 @@
 //! only up to `max_in_memory` bytes; a larger archive is spooled to an unnamed temporary file
 //! (deleted when closed) to be opened.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Cursor, Read, Seek, Write};
 use std::sync::atomic::AtomicU64;
@@ -80,6 +81,8 @@ pub struct Walker<'a> {
     limits: &'a Limits,
     nested_budget: &'a AtomicU64,
     walk: Walk,
+    /// Entry index of each regular file walked so far, for hard links.
+    files: HashMap<String, usize>,
     buf: Vec<u8>,
 }
 
@@ -111,6 +114,7 @@ impl<'a> Walker<'a> {
             limits,
             nested_budget,
             walk: Walk::default(),
+            files: HashMap::new(),
             buf: vec![0; 256 << 10],
         }
     }
@@ -174,14 +178,10 @@ impl<'a> Walker<'a> {
                         .map(normalize_layer_path)
                         .transpose()
                         .map_err(invalid)?;
-                    let sha = target.as_deref().and_then(|t| {
-                        self.walk
-                            .entries
-                            .iter()
-                            .rev()
-                            .find(|e| e.path == t)
-                            .and_then(|e| e.sha256.clone())
-                    });
+                    let sha = target
+                        .as_deref()
+                        .and_then(|t| self.files.get(t))
+                        .and_then(|&i| self.walk.entries[i].sha256.clone());
                     (EntryKind::Fs(EntryType::Hardlink), path, sha, target)
                 }
                 (None, k) if k.is_character_special() => {
@@ -194,6 +194,15 @@ impl<'a> Walker<'a> {
                 // PAX global headers and other non-file records.
                 _ => continue,
             };
+            if self.walk.entries.len() as u64 >= self.limits.max_layer_entries {
+                return Err(invalid(format!(
+                    "more than {} entries (--max-layer-entries)",
+                    self.limits.max_layer_entries
+                )));
+            }
+            if kind == EntryKind::Fs(EntryType::File) {
+                self.files.insert(path.clone(), self.walk.entries.len());
+            }
             self.walk.entries.push(LayerEntry {
                 path,
                 kind,

@@ -176,3 +176,43 @@ fn a_layer_that_does_not_match_its_digests_is_an_integrity_finding() {
     assert_eq!(evidence.len(), 2, "{evidence:?}");
     assert!(evidence[0].contains("blob digest") && evidence[1].contains("diff id"));
 }
+
+#[test]
+fn a_stream_fails_only_on_the_layers_its_images_use() {
+    let images = multi_platform();
+    let mut layout = oci_layout(&images, true);
+    // The arm64 layer is gzip but not a tar: only an arm64 scan may fail on it.
+    let arm_blob =
+        stowaway_imagebuilder::sha256(&Compression::Gzip.compress(&images[1].layers[0].tar));
+    let member = layout
+        .files
+        .iter_mut()
+        .find(|(n, _)| n.ends_with(&arm_blob["sha256:".len()..]))
+        .unwrap();
+    member.1 = stowaway_imagebuilder::gzip(b"not a tar");
+    let plain = layout.to_tar();
+    let streamed = stowaway_imagebuilder::gzip(&plain);
+    for archive in [&plain, &streamed] {
+        let amd = only(scan_bytes(archive).unwrap());
+        assert_eq!(amd.platform.as_deref(), Some("linux/amd64"));
+        let mut options = options();
+        options.platform = Platform::parse("linux/arm64").unwrap();
+        let error = scan_bytes_with(archive, &options).unwrap_err().to_string();
+        assert!(error.contains("layer 0"), "{error}");
+    }
+}
+
+#[test]
+fn a_layer_whose_first_entry_looks_like_json_is_still_a_layer() {
+    let mut layer = LayerBuilder::new();
+    layer.file("[", b"{}").file("etc/hostname", b"box");
+    let image = Image::new(
+        &["odd:1"],
+        vec![Layer::new(layer.build(), Compression::None, "odd")],
+    );
+    let archive = docker_save_classic(&[image]).to_tar();
+    let from_file = only(scan_bytes(&archive).unwrap());
+    let from_stream = only(scan_bytes(&stowaway_imagebuilder::gzip(&archive)).unwrap());
+    assert_eq!(from_file, from_stream);
+    assert_eq!(from_stream.inventory.len(), 2);
+}
