@@ -398,3 +398,24 @@ fn bad_input_gets_a_one_line_error_and_exit_2() {
         text(&out.stderr)
     );
 }
+
+/// Inputs the fuzzer found (`fuzz/regressions/`) stay one-line errors without control characters.
+#[test]
+fn fuzz_regressions_give_clean_one_line_errors() {
+    let run = Run::new();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let out = run.stowaway(&["scan", path.to_str().unwrap()], None);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {stderr}", path.display());
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            !stderr.trim_end().chars().any(char::is_control),
+            "{stderr:?}"
+        );
+        seen += 1;
+    }
+    assert!(seen >= 2);
+}
