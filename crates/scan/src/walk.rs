@@ -222,6 +222,15 @@ impl<'a> Walker<'a> {
         self.skip(path, None, format!("unreadable: {reason}"));
     }
 
+    /// Records that an archive had more entries than `--max-entries`.
+    fn skip_rest_of(&mut self, path: &str, archive: Option<&str>) {
+        let reason = format!(
+            "more than {} entries (--max-entries): the rest not read",
+            self.limits.max_entries
+        );
+        self.skip(path, archive, reason);
+    }
+
     fn skip(&mut self, path: &str, member: Option<&str>, reason: String) {
         self.walk.skipped.push(Skipped {
             path: path.to_string(),
@@ -514,14 +523,7 @@ impl<'a> Walker<'a> {
             let mut entry = entry?;
             count += 1;
             if count > self.limits.max_entries {
-                self.skip(
-                    path,
-                    prefix,
-                    format!(
-                        "more than {} entries (--max-entries): the rest not read",
-                        self.limits.max_entries
-                    ),
-                );
+                self.skip_rest_of(path, prefix);
                 return Ok(());
             }
             let kind = entry.header().entry_type();
@@ -550,14 +552,7 @@ impl<'a> Walker<'a> {
         let mut archive = zip::ZipArchive::new(archive)?;
         for index in 0..archive.len() {
             if index as u64 >= self.limits.max_entries {
-                self.skip(
-                    path,
-                    prefix,
-                    format!(
-                        "more than {} entries (--max-entries): the rest not read",
-                        self.limits.max_entries
-                    ),
-                );
+                self.skip_rest_of(path, prefix);
                 break;
             }
             let mut file = match archive.by_index(index) {
