@@ -3,11 +3,12 @@
 //! the caller reads the tar stream once.
 //!
 //! Inflating gzip is the slowest step of a scan and cannot be split within one stream, so a
-//! compressed layer is inflated (and its blob hashed) on the calling thread while a second thread
-//! parses the tar, hashes the files and runs the analyzers, fed through a small pool of reused
-//! buffers.
+//! compressed layer is a pipeline of three threads joined by pipes of a few reused buffers: the
+//! calling thread reads the blob and hashes it, a second inflates, a third parses the tar, hashes
+//! the files and runs the analyzers. The inflating thread does nothing else, so one dominant
+//! layer goes as fast as it can be inflated.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
@@ -78,7 +79,7 @@ const RATIO_FLOOR: u64 = 1 << 20;
 /// returns, the rest of the stream is read so that the digests cover every byte. Bounds are
 /// enforced on the uncompressed stream: exceeding one is an error naming the bound.
 ///
-/// For a compressed blob, `read_tar` runs on a thread of its own while this thread inflates.
+/// For a compressed blob, `read_tar` runs on a thread of its own, and inflating on another.
 pub fn decode<T: Send>(
     blob: &mut dyn Read,
     limits: LayerLimits,
@@ -110,34 +111,50 @@ pub fn decode<T: Send>(
     }
 
     let compressed_bytes = AtomicU64::new(0);
+    let compressed = &compressed_bytes;
     thread::scope(|scope| {
-        let (full_tx, full_rx) = sync_channel::<io::Result<(Vec<u8>, usize)>>(POOL);
-        let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(POOL);
-        for _ in 0..POOL {
-            // Cannot fail: the channel has room for the whole pool.
-            let _ = empty_tx.send(vec![0; CHUNK]);
-        }
-        let compressed = &compressed_bytes;
-        let consumer = scope.spawn(move || {
-            let stream = ChannelReader {
-                full: full_rx,
-                empty: empty_tx,
-                current: None,
-                pos: 0,
-            };
-            let mut tar = Bounded::new(DigestReader::new(stream), limits, Some(compressed));
+        let (raw_writer, raw_reader) = pipe();
+        let (tar_writer, tar_reader) = pipe();
+        let walker = scope.spawn(move || {
+            let mut tar = Bounded::new(DigestReader::new(tar_reader), limits, Some(compressed));
             let value = read_tar(&mut tar)?;
             let (diff_id, size) = tar.into_inner().finish()?;
             Ok::<_, io::Error>((value, diff_id, size))
         });
-        let produced = inflate(raw, compression, compressed, full_tx, empty_rx);
+        let inflater = scope.spawn(move || {
+            let mut decoder: Box<dyn Read> = match compression {
+                Compression::Zstd => {
+                    Box::new(zstd::stream::read::Decoder::with_buffer(raw_reader)?)
+                }
+                _ => Box::new(flate2::bufread::MultiGzDecoder::new(raw_reader)),
+            };
+            tar_writer.pump(&mut decoder, |e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "{} stream is corrupt or truncated: {e}",
+                        compression.as_str()
+                    ),
+                )
+            })
+        });
+        let mut counted = Counting {
+            inner: raw,
+            counter: compressed,
+        };
+        let read = raw_writer.pump(&mut counted, |e| e);
         // A panic there is a bug: let it be one here too, not an error about the layer.
-        let consumed = consumer
+        let walked = walker
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        // The consumer's error comes first: when it stops early, the producer only sees that.
-        let (value, diff_id, uncompressed_size) = consumed?;
-        let (blob_digest, blob_size) = produced?;
+        let inflated = inflater
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        // The walker's error comes first: when it stops early, the others only see that.
+        let (value, diff_id, uncompressed_size) = walked?;
+        inflated?;
+        read?;
+        let (blob_digest, blob_size) = counted.inner.finish()?;
         Ok((
             value,
             LayerDigests {
@@ -149,68 +166,6 @@ pub fn decode<T: Send>(
             },
         ))
     })
-}
-
-/// The producer: reads the blob, hashes it, inflates it into pooled buffers.
-fn inflate<R: Read>(
-    raw: DigestReader<R>,
-    compression: Compression,
-    compressed_bytes: &AtomicU64,
-    full: SyncSender<io::Result<(Vec<u8>, usize)>>,
-    empty: Receiver<Vec<u8>>,
-) -> io::Result<(Digest, u64)> {
-    let mut counted = Counting {
-        inner: raw,
-        counter: compressed_bytes,
-    };
-    let mut decoder: Box<dyn Read> = match compression {
-        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(
-            io::BufReader::with_capacity(CHUNK, &mut counted),
-        )),
-        Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(&mut counted)?),
-        Compression::None => Box::new(&mut counted),
-    };
-    loop {
-        let Ok(mut buf) = empty.recv() else {
-            // The consumer stopped early (an error on its side); nothing more to do.
-            return Err(io::Error::other("layer reading was abandoned"));
-        };
-        match read_full(&mut decoder, &mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                if full.send(Ok((buf, n))).is_err() {
-                    return Err(io::Error::other("layer reading was abandoned"));
-                }
-            }
-            Err(e) => {
-                let message = format!(
-                    "{} stream is corrupt or truncated: {e}",
-                    compression.as_str()
-                );
-                let _ = full.send(Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    message.clone(),
-                )));
-                return Err(io::Error::new(io::ErrorKind::InvalidData, message));
-            }
-        }
-    }
-    drop(decoder);
-    drop(full);
-    counted.inner.finish()
-}
-
-fn read_full(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 struct Counting<'a, R> {
@@ -226,28 +181,94 @@ impl<R: Read> Read for Counting<'_, R> {
     }
 }
 
-/// The consumer side of the producer's channel, as a `Read`.
-struct ChannelReader {
-    full: Receiver<io::Result<(Vec<u8>, usize)>>,
+type Chunk = io::Result<(Vec<u8>, usize)>;
+
+/// A bounded pipe between two threads, carrying a small pool of reused buffers.
+fn pipe() -> (PipeWriter, PipeReader) {
+    let (full_tx, full_rx) = sync_channel::<Chunk>(POOL);
+    let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(POOL);
+    for _ in 0..POOL {
+        // Cannot fail: the channel has room for the whole pool.
+        let _ = empty_tx.send(vec![0; CHUNK]);
+    }
+    (
+        PipeWriter {
+            full: full_tx,
+            empty: empty_rx,
+        },
+        PipeReader {
+            full: full_rx,
+            empty: empty_tx,
+            current: None,
+            pos: 0,
+        },
+    )
+}
+
+struct PipeWriter {
+    full: SyncSender<Chunk>,
+    empty: Receiver<Vec<u8>>,
+}
+
+impl PipeWriter {
+    /// Moves all of `source` into the pipe. A read error goes to the reader too (through
+    /// `describe`); when the reader is gone first, that is an error here.
+    fn pump(
+        self,
+        source: &mut dyn Read,
+        describe: impl Fn(io::Error) -> io::Error,
+    ) -> io::Result<()> {
+        let abandoned = || io::Error::other("layer reading was abandoned");
+        loop {
+            let mut buf = self.empty.recv().map_err(|_| abandoned())?;
+            match read_full(source, &mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => self.full.send(Ok((buf, n))).map_err(|_| abandoned())?,
+                Err(e) => {
+                    let message = describe(e).to_string();
+                    let _ = self.full.send(Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        message.clone(),
+                    )));
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, message));
+                }
+            }
+        }
+    }
+}
+
+fn read_full(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// The reading end of a [`pipe`], as a `BufRead` over the received buffers (no extra copy for
+/// a decoder that reads through `fill_buf`).
+struct PipeReader {
+    full: Receiver<Chunk>,
     empty: SyncSender<Vec<u8>>,
     current: Option<(Vec<u8>, usize)>,
     pos: usize,
 }
 
-impl Read for ChannelReader {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        loop {
-            if let Some((buf, len)) = &self.current {
-                if self.pos < *len {
-                    let n = out.len().min(len - self.pos);
-                    out[..n].copy_from_slice(&buf[self.pos..self.pos + n]);
-                    self.pos += n;
-                    return Ok(n);
-                }
-                if let Some((buf, _)) = self.current.take() {
-                    // The producer may already be done; a returned buffer is then not needed.
-                    let _ = self.empty.send(buf);
-                }
+impl BufRead for PipeReader {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self
+            .current
+            .as_ref()
+            .is_none_or(|(_, len)| self.pos >= *len)
+        {
+            if let Some((buf, _)) = self.current.take() {
+                // The writer may already be done; a returned buffer is then not needed.
+                let _ = self.empty.send(buf);
             }
             match self.full.recv() {
                 Ok(Ok(chunk)) => {
@@ -255,9 +276,27 @@ impl Read for ChannelReader {
                     self.pos = 0;
                 }
                 Ok(Err(e)) => return Err(e),
-                Err(_) => return Ok(0),
+                Err(_) => return Ok(&[]),
             }
         }
+        match &self.current {
+            Some((buf, len)) => Ok(&buf[self.pos..*len]),
+            None => Ok(&[]),
+        }
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.pos += amount;
+    }
+}
+
+impl Read for PipeReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = out.len().min(available.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
     }
 }
 
