@@ -164,22 +164,25 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     };
 
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let rendered = match args.format {
-        Format::Table => stowaway_report::table(
-            &report,
-            to_terminal && std::env::var_os("NO_COLOR").is_none(),
-        ),
-        Format::Json => stowaway_report::json(&report),
+    let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
+    let render = |out: &mut dyn Write| match args.format {
+        Format::Table => out.write_all(stowaway_report::table(&report, color).as_bytes()),
+        // Written as it is serialised: an inventory can be large.
+        Format::Json => stowaway_report::write_json(&report, out),
     };
     match &args.output {
-        Some(path) => std::fs::write(path, rendered)
-            .with_context(|| format!("writing the report to {}", path.display()))?,
+        Some(path) => {
+            let written = std::fs::File::create(path).and_then(|file| {
+                let mut out = std::io::BufWriter::new(file);
+                render(&mut out)?;
+                out.flush()
+            });
+            written.with_context(|| format!("writing the report to {}", path.display()))?;
+        }
         None => {
-            let mut stdout = std::io::stdout().lock();
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
             // A closed pipe (`| head`) is not an error of the scan.
-            let _ = stdout
-                .write_all(rendered.as_bytes())
-                .and_then(|()| stdout.flush());
+            let _ = render(&mut stdout).and_then(|()| stdout.flush());
         }
     }
 

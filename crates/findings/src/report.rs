@@ -6,6 +6,8 @@ use std::str::FromStr;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::Sha256;
+
 /// Version of the JSON report schema (`docs/report.schema.json`).
 pub const SCHEMA_VERSION: &str = "1";
 
@@ -230,7 +232,7 @@ pub struct InventoryEntry {
     pub size: u64,
     /// `sha256:<hex>` of the content, for regular files (and hard links to them).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<String>,
+    pub sha256: Option<Sha256>,
     /// Target of a symlink or hard link, as recorded (never followed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
@@ -247,7 +249,7 @@ pub struct ArchiveMember {
     /// Member path, nested levels joined by `!`.
     pub member: String,
     pub size: u64,
-    pub sha256: String,
+    pub sha256: Sha256,
     pub layer: usize,
     pub status: FileStatus,
 }

@@ -1,7 +1,7 @@
 //! Renderings of a [`Report`]. Rendering never changes what was found: every format here is a
 //! view of the same model (ripgrep's split between searching and printing).
 //!
-//! - [`json`]: the stable report, versioned by `schema_version`, documented by [`json_schema`]
+//! - [`write_json`]: the stable report, versioned by `schema_version`, documented by [`json_schema`]
 //!   (`docs/report.schema.json`).
 //! - [`table`]: what a person reads in a terminal or a CI log.
 
@@ -9,14 +9,14 @@ mod table;
 
 pub use table::table;
 
+use std::io::{self, Write};
+
 use stowaway_findings::Report;
 
-/// The JSON report, pretty-printed, ending with a newline.
-pub fn json(report: &Report) -> String {
-    let mut text =
-        serde_json::to_string_pretty(report).expect("the report model always serialises");
-    text.push('\n');
-    text
+/// Writes the JSON report, pretty-printed, ending with a newline, as it is serialised.
+pub fn write_json(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report)?;
+    out.write_all(b"\n")
 }
 
 /// The JSON Schema of the JSON report.

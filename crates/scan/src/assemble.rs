@@ -158,7 +158,7 @@ pub(crate) fn assemble(header: Header, layers: &[ScannedLayer]) -> ImageReport {
                 uid: entry.uid,
                 gid: entry.gid,
                 size: entry.size,
-                sha256: entry.sha256.as_ref().map(|h| format!("sha256:{h}")),
+                sha256: entry.sha256,
                 link: entry.link.clone(),
                 layer: i,
                 status: *status,
@@ -169,7 +169,7 @@ pub(crate) fn assemble(header: Header, layers: &[ScannedLayer]) -> ImageReport {
                 path: member.path.clone(),
                 member: member.member.clone(),
                 size: member.size,
-                sha256: format!("sha256:{}", member.sha256),
+                sha256: member.sha256,
                 layer: i,
                 status: status_of(i, &member.path),
             });

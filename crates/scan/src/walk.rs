@@ -12,8 +12,8 @@ use std::fs::File;
 use std::io::{self, Cursor, Read, Seek, Write};
 use std::sync::atomic::AtomicU64;
 
-use sha2::{Digest as _, Sha256};
-use stowaway_findings::EntryType;
+use sha2::Digest as _;
+use stowaway_findings::{EntryType, Sha256};
 
 use crate::analyzer::{Analyzer, FileMeta, HEAD_BYTES, Output};
 use crate::limits::Limits;
@@ -37,7 +37,7 @@ pub struct LayerEntry {
     pub uid: u64,
     pub gid: u64,
     pub size: u64,
-    pub sha256: Option<String>,
+    pub sha256: Option<Sha256>,
     pub link: Option<String>,
 }
 
@@ -47,7 +47,7 @@ pub struct MemberRecord {
     pub path: String,
     pub member: String,
     pub size: u64,
-    pub sha256: String,
+    pub sha256: Sha256,
 }
 
 /// An analyzer's output, with the file it is about.
@@ -181,7 +181,7 @@ impl<'a> Walker<'a> {
                     let sha = target
                         .as_deref()
                         .and_then(|t| self.files.get(t))
-                        .and_then(|&i| self.walk.entries[i].sha256.clone());
+                        .and_then(|&i| self.walk.entries[i].sha256);
                     (EntryKind::Fs(EntryType::Hardlink), path, sha, target)
                 }
                 (None, k) if k.is_character_special() => {
@@ -250,8 +250,8 @@ impl<'a> Walker<'a> {
         mode: u32,
         reader: &mut dyn Read,
         depth: usize,
-    ) -> io::Result<String> {
-        let mut hasher = Sha256::new();
+    ) -> io::Result<Sha256> {
+        let mut hasher = sha2::Sha256::new();
         let mut head = Vec::with_capacity(HEAD_BYTES.min(size as usize).max(512));
         reader.take(HEAD_BYTES as u64).read_to_end(&mut head)?;
         let meta = FileMeta {
@@ -286,7 +286,7 @@ impl<'a> Walker<'a> {
         if wanting.is_empty() && format.is_none() {
             hasher.update(&head);
             self.stream_rest(reader, &mut hasher)?;
-            return Ok(hex::encode(hasher.finalize()));
+            return Ok(Sha256(hasher.finalize().into()));
         }
         if let (true, Some(format)) = (wanting.is_empty(), format.filter(|f| f.is_stream())) {
             let mut tee = Tee {
@@ -314,7 +314,7 @@ impl<'a> Walker<'a> {
                     Err(e) => return Err(e),
                 }
             }
-            return Ok(hex::encode(hasher.finalize()));
+            return Ok(Sha256(hasher.finalize().into()));
         }
 
         // Someone needs the content (or it is a zip): hold up to max_in_memory bytes of it.
@@ -396,7 +396,7 @@ impl<'a> Walker<'a> {
                 );
             }
         }
-        Ok(hex::encode(hasher.finalize()))
+        Ok(Sha256(hasher.finalize().into()))
     }
 
     /// Hashes the rest of `reader` and writes the whole file (`content` already read, then the
@@ -405,7 +405,7 @@ impl<'a> Walker<'a> {
     fn spool_rest(
         &mut self,
         reader: &mut dyn Read,
-        hasher: &mut Sha256,
+        hasher: &mut sha2::Sha256,
         content: &[u8],
     ) -> io::Result<(u64, Result<File, String>)> {
         let limit = self.limits.max_member_bytes;
@@ -439,7 +439,7 @@ impl<'a> Walker<'a> {
     }
 
     /// Hashes the rest of `reader`; returns how many bytes that was.
-    fn stream_rest(&mut self, reader: &mut dyn Read, hasher: &mut Sha256) -> io::Result<u64> {
+    fn stream_rest(&mut self, reader: &mut dyn Read, hasher: &mut sha2::Sha256) -> io::Result<u64> {
         let mut total = 0;
         loop {
             match reader.read(&mut self.buf) {
@@ -585,7 +585,7 @@ impl<'a> Walker<'a> {
 /// file itself (so it is not mistaken for a problem of the archive inside).
 struct Tee<'h, R> {
     inner: R,
-    hasher: &'h mut Sha256,
+    hasher: &'h mut sha2::Sha256,
     failure: Option<io::Error>,
 }
 

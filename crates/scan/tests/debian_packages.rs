@@ -181,7 +181,7 @@ fn real_debian_packages_as_layers() {
             match entry.entry_type {
                 EntryType::File | EntryType::Hardlink => {
                     assert_eq!(
-                        entry.sha256.as_ref(),
+                        entry.sha256.map(|d| d.to_string()).as_ref(),
                         hashes.get(&entry.path),
                         "{}",
                         entry.path
