@@ -216,3 +216,39 @@ fn a_layer_whose_first_entry_looks_like_json_is_still_a_layer() {
     assert_eq!(from_file, from_stream);
     assert_eq!(from_stream.inventory.len(), 2);
 }
+
+/// What `docker save` with the containerd image store writes for a multi-platform image: the
+/// top-level index points to an image index, which lists the per-platform manifests.
+#[test]
+fn nested_indexes_are_followed() {
+    let mut layout = oci_layout(&multi_platform(), true);
+    let index_at = layout
+        .files
+        .iter()
+        .position(|(n, _)| n == "index.json")
+        .unwrap();
+    let inner = layout.files[index_at].1.clone();
+    let digest = stowaway_imagebuilder::sha256(&inner);
+    layout.files.push((
+        format!("blobs/sha256/{}", &digest["sha256:".len()..]),
+        inner.clone(),
+    ));
+    let outer = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "digest": digest,
+            "size": inner.len(),
+            "annotations": {"io.containerd.image.name": "docker.io/library/tool:1"},
+        }],
+    });
+    layout.files[index_at].1 = serde_json::to_vec(&outer).unwrap();
+    let mut options = options();
+    options.platform = Platform::parse("linux/arm64").unwrap();
+    let report = only(scan_bytes_with(&layout.to_tar(), &options).unwrap());
+    assert_eq!(report.platform.as_deref(), Some("linux/arm64"));
+    assert_eq!(report.layers[0].created_by.as_deref(), Some("arm"));
+    // The inner descriptors' names win over the outer one's.
+    assert_eq!(report.name, "tool:1");
+}
