@@ -12,6 +12,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use stowaway_findings::{AnalyzerInfo, FailOn, Report, SCHEMA_VERSION, Tool};
 use stowaway_image::Platform;
+use stowaway_malware::HashReputation;
 use stowaway_scan::{Input, Limits, ScanOptions, analyzers::default_analyzers};
 
 #[derive(Parser)]
@@ -59,9 +60,13 @@ struct ScanArgs {
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Exit with 1 when a finding matches: severities (`high` = high or worse), kinds
-    /// (malware, vuln, secret, config, typosquat, integrity, suspicious) or KIND:SEVERITY.
+    /// (malware, pua, vuln, secret, config, typosquat, integrity, suspicious) or KIND:SEVERITY.
     #[arg(long, default_value = "high", value_name = "LIST")]
     fail_on: FailOn,
+    /// Known-bad file hashes: ClamAV databases (.cvd, .cld, .hdb, .hsb, .hdu, .hsu) or plain
+    /// `HASH [NAME]` lists (MD5, SHA-1 or SHA-256; `sha256sum` output works). Repeatable.
+    #[arg(long = "hashes", value_name = "FILE")]
+    hashes: Vec<PathBuf>,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -143,7 +148,10 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
         image: args.image_tag.clone(),
         progress: &progress,
     };
-    let analyzers = default_analyzers();
+    let mut analyzers = default_analyzers();
+    if !args.hashes.is_empty() {
+        analyzers.push(Box::new(HashReputation::load(&args.hashes)?));
+    }
     let images = stowaway_scan::scan(&input, &analyzers, &options);
     progress.finish();
     let report = Report {
@@ -158,6 +166,7 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
             .map(|a| AnalyzerInfo {
                 id: a.id().to_string(),
                 version: a.version(),
+                definitions: a.definitions(),
             })
             .collect(),
         images: images?,

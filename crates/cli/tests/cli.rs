@@ -419,3 +419,54 @@ fn fuzz_regressions_give_clean_one_line_errors() {
     }
     assert!(seen >= 2);
 }
+
+#[test]
+fn hash_lists_turn_known_files_into_blocking_malware_findings() {
+    let run = Run::new();
+    let archive = run.file("example.tar", &docker_save_classic(&[example()]).to_tar());
+    let motd = stowaway_imagebuilder::sha256(b"hi");
+    let list = run.file(
+        "bad.txt",
+        format!("{}  Test.Motd\n", &motd["sha256:".len()..]).as_bytes(),
+    );
+    let args = [
+        "scan",
+        "--format",
+        "json",
+        "--hashes",
+        list.to_str().unwrap(),
+        archive.to_str().unwrap(),
+    ];
+    let out = run.stowaway(&args, None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let malware: Vec<&serde_json::Value> = json["images"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "malware")
+        .collect();
+    assert_eq!(malware.len(), 1);
+    assert_eq!(malware[0]["id"], "Test.Motd");
+    assert_eq!(malware[0]["location"]["path"], "etc/motd");
+    let engines = json["analyzers"].as_array().unwrap();
+    assert!(
+        engines[2]["definitions"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 hashes from bad.txt")
+    );
+
+    let broken = run.file("broken.hdb", b"zz:1:x\n");
+    let out = run.stowaway(
+        &[
+            "scan",
+            "--hashes",
+            broken.to_str().unwrap(),
+            archive.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("broken.hdb:1: not an MD5, SHA-1 or SHA-256 hash"));
+}

@@ -66,8 +66,10 @@ impl FromStr for Severity {
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
-    /// A file matches a malware, PUA, hacking-tool or miner signature.
+    /// A file matches a malware or cryptominer signature.
     Malware,
+    /// A potentially unwanted program: hacking tools, scanners, crackers, tunnels.
+    Pua,
     /// An installed package has a known advisory.
     Vuln,
     /// A credential or private key is baked into the image.
@@ -83,8 +85,9 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Malware,
+        Kind::Pua,
         Kind::Vuln,
         Kind::Secret,
         Kind::Config,
@@ -96,6 +99,7 @@ impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Malware => "malware",
+            Kind::Pua => "pua",
             Kind::Vuln => "vuln",
             Kind::Secret => "secret",
             Kind::Config => "config",
@@ -402,6 +406,9 @@ pub struct Report {
 pub struct AnalyzerInfo {
     pub id: String,
     pub version: u32,
+    /// Version and date of its signatures or lists, like an antivirus' definitions date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub definitions: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -2,7 +2,7 @@
 //! analyzer each file's metadata and first bytes, and hands the content to those that want it.
 //! Analyzers never open files; each file is read once whatever the number of analyzers.
 
-use stowaway_findings::{Finding, OsInfo};
+use stowaway_findings::{Finding, OsInfo, Sha256};
 
 /// How many leading bytes of every file analyzers see before they decide whether they want it.
 pub const HEAD_BYTES: usize = 8 << 10;
@@ -51,4 +51,11 @@ pub trait Analyzer: Send + Sync {
     /// Analyses the content: the whole file, or its first `--max-in-memory` bytes when
     /// `complete` is false.
     fn analyze(&self, file: &FileMeta<'_>, content: &[u8], complete: bool, out: &mut Vec<Output>);
+    /// Told the sha256 of every regular file and archive member once it is read, whether or not
+    /// it wanted the content (`file.head` is empty here). For analyses that need only the digest.
+    fn hashed(&self, _file: &FileMeta<'_>, _sha256: &Sha256, _out: &mut Vec<Output>) {}
+    /// The version and date of the data it matches against (signatures, hash lists), if any.
+    fn definitions(&self) -> Option<String> {
+        None
+    }
 }

@@ -240,9 +240,45 @@ impl<'a> Walker<'a> {
     }
 
     /// Reads one file (a layer file, or a member of an archive when `member` is set), hashes it,
-    /// runs the analyzers that want it and opens it when it is an archive. Returns its sha256.
-    /// An error is an error of `reader` itself; trouble inside a nested archive is recorded.
+    /// runs the analyzers that want it and opens it when it is an archive; then tells every
+    /// analyzer its digest. Returns its sha256. An error is an error of `reader` itself; trouble
+    /// inside a nested archive is recorded.
     pub fn visit_file(
+        &mut self,
+        path: &str,
+        member: Option<&str>,
+        size: u64,
+        mode: u32,
+        reader: &mut dyn Read,
+        depth: usize,
+    ) -> io::Result<Sha256> {
+        let sha256 = self.read_file(path, member, size, mode, reader, depth)?;
+        let meta = FileMeta {
+            path,
+            member,
+            size,
+            mode,
+            head: &[],
+        };
+        let mut outputs = Vec::new();
+        for analyzer in self.analyzers {
+            analyzer.hashed(&meta, &sha256, &mut outputs);
+        }
+        self.record(path, member, outputs);
+        Ok(sha256)
+    }
+
+    fn record(&mut self, path: &str, member: Option<&str>, outputs: Vec<Output>) {
+        self.walk
+            .outputs
+            .extend(outputs.into_iter().map(|output| Located {
+                path: path.to_string(),
+                member: member.map(str::to_string),
+                output,
+            }));
+    }
+
+    fn read_file(
         &mut self,
         path: &str,
         member: Option<&str>,
@@ -342,13 +378,7 @@ impl<'a> Walker<'a> {
         for analyzer in &wanting {
             analyzer.analyze(&meta, &content, complete, &mut outputs);
         }
-        self.walk
-            .outputs
-            .extend(outputs.into_iter().map(|output| Located {
-                path: path.to_string(),
-                member: member.map(str::to_string),
-                output,
-            }));
+        self.record(path, member, outputs);
         if !complete && !wanting.is_empty() {
             self.skip(
                 path,
