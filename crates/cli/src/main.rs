@@ -12,7 +12,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use stowaway_findings::{AnalyzerInfo, FailOn, Report, SCHEMA_VERSION, Tool};
 use stowaway_image::Platform;
-use stowaway_malware::HashReputation;
+use stowaway_malware::{Clamd, ClamdAddr, HashReputation};
 use stowaway_scan::{Input, Limits, ScanOptions, analyzers::default_analyzers};
 
 #[derive(Parser)]
@@ -60,13 +60,20 @@ struct ScanArgs {
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Exit with 1 when a finding matches: severities (`high` = high or worse), kinds
-    /// (malware, pua, vuln, secret, config, typosquat, integrity, suspicious) or KIND:SEVERITY.
+    /// (malware, pua, vuln, secret, config, typosquat, integrity, suspicious, engine) or KIND:SEVERITY.
     #[arg(long, default_value = "high", value_name = "LIST")]
     fail_on: FailOn,
     /// Known-bad file hashes: ClamAV databases (.cvd, .cld, .hdb, .hsb, .hdu, .hsu) or plain
     /// `HASH [NAME]` lists (MD5, SHA-1 or SHA-256; `sha256sum` output works). Repeatable.
     #[arg(long = "hashes", value_name = "FILE")]
     hashes: Vec<PathBuf>,
+    /// Scan every file with ClamAV through a running clamd: unix:PATH (or a socket path),
+    /// tcp:HOST:PORT (or HOST:PORT). A file clamd cannot scan is an `engine` finding (high).
+    #[arg(long, value_name = "ADDR")]
+    clamd: Option<ClamdAddr>,
+    /// Seconds to wait for clamd on one file.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    clamd_timeout: u64,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -151,6 +158,10 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let mut analyzers = default_analyzers();
     if !args.hashes.is_empty() {
         analyzers.push(Box::new(HashReputation::load(&args.hashes)?));
+    }
+    if let Some(addr) = &args.clamd {
+        let timeout = std::time::Duration::from_secs(args.clamd_timeout);
+        analyzers.push(Box::new(Clamd::new(addr.clone(), timeout)));
     }
     let images = stowaway_scan::scan(&input, &analyzers, &options);
     progress.finish();

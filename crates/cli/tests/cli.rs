@@ -470,3 +470,39 @@ fn hash_lists_turn_known_files_into_blocking_malware_findings() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("broken.hdb:1: not an MD5, SHA-1 or SHA-256 hash"));
 }
+
+#[test]
+fn an_unreachable_clamd_fails_closed() {
+    let run = Run::new();
+    let archive = run.file("example.tar", &docker_save_classic(&[example()]).to_tar());
+    let socket = run.dir.path().join("no-clamd.sock");
+    let clamd = format!("unix:{}", socket.display());
+    let out = run.stowaway(
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--clamd",
+            &clamd,
+            archive.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let engine = json["analyzers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "clamav")
+        .unwrap();
+    assert!(
+        engine["definitions"]
+            .as_str()
+            .unwrap()
+            .starts_with("unreachable: clamd at unix:")
+    );
+    let findings = json["images"][0]["findings"].as_array().unwrap();
+    let failed = findings.iter().filter(|f| f["kind"] == "engine").count();
+    assert_eq!(failed, 4, "one per file: os-release, miner, motd, app.txt");
+}

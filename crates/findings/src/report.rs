@@ -82,10 +82,12 @@ pub enum Kind {
     Integrity,
     /// A file is out of place (e.g. an executable under /tmp).
     Suspicious,
+    /// An engine failed or timed out on a file: the file is not known to be clean.
+    Engine,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Malware,
         Kind::Pua,
         Kind::Vuln,
@@ -94,6 +96,7 @@ impl Kind {
         Kind::Typosquat,
         Kind::Integrity,
         Kind::Suspicious,
+        Kind::Engine,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -106,6 +109,7 @@ impl Kind {
             Kind::Typosquat => "typosquat",
             Kind::Integrity => "integrity",
             Kind::Suspicious => "suspicious",
+            Kind::Engine => "engine",
         }
     }
 }
