@@ -12,7 +12,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use stowaway_findings::{AnalyzerInfo, FailOn, Report, SCHEMA_VERSION, Tool};
 use stowaway_image::Platform;
-use stowaway_malware::{Clamd, ClamdAddr, HashReputation};
+use stowaway_malware::{Clamd, ClamdAddr, HashReputation, Heuristics, YaraEngine};
 use stowaway_scan::{Input, Limits, ScanOptions, analyzers::default_analyzers};
 
 #[derive(Parser)]
@@ -63,6 +63,26 @@ struct ScanArgs {
     /// (malware, pua, vuln, secret, config, typosquat, integrity, suspicious, engine) or KIND:SEVERITY.
     #[arg(long, default_value = "high", value_name = "LIST")]
     fail_on: FailOn,
+    /// Do not match the YARA-X rules at all (bundled and --rules).
+    #[arg(long)]
+    no_yara: bool,
+    /// Leave out the bundled YARA rules (use only --rules).
+    #[arg(long)]
+    no_bundled_rules: bool,
+    /// A directory of YARA rules (.yar, .yara) to match too. Repeatable.
+    #[arg(long = "rules", value_name = "DIR")]
+    rules: Vec<PathBuf>,
+    /// A rule file that does not compile is an error, instead of a warning.
+    #[arg(long)]
+    strict_rules: bool,
+    /// Turn off the heuristics engine (packed executables, kernel-thread names, disguised
+    /// executables, setuid files).
+    #[arg(long)]
+    no_heuristics: bool,
+    /// Neither read nor write the cache (compiled rules) in $STOWAWAY_CACHE_DIR, else
+    /// $XDG_CACHE_HOME/stowaway, else ~/.cache/stowaway.
+    #[arg(long)]
+    no_cache: bool,
     /// Known-bad file hashes: ClamAV databases (.cvd, .cld, .hdb, .hsb, .hdu, .hsu) or plain
     /// `HASH [NAME]` lists (MD5, SHA-1 or SHA-256; `sha256sum` output works). Repeatable.
     #[arg(long = "hashes", value_name = "FILE")]
@@ -139,6 +159,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// Where stowaway keeps what it can rebuild: `$STOWAWAY_CACHE_DIR`, `$XDG_CACHE_HOME/stowaway`
+/// or `~/.cache/stowaway`.
+fn cache_dir() -> Option<PathBuf> {
+    let var = |name| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    var("STOWAWAY_CACHE_DIR")
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("stowaway")))
+        .or_else(|| var("HOME").map(|d| d.join(".cache/stowaway")))
+}
+
 fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let (input, input_name) = match (&args.rootfs, args.image.as_deref()) {
         (Some(dir), _) => (Input::Rootfs(dir.clone()), dir.display().to_string()),
@@ -156,6 +189,22 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
         progress: &progress,
     };
     let mut analyzers = default_analyzers();
+    let cache = (!args.no_cache).then(cache_dir).flatten();
+    if !args.no_yara {
+        let (engine, problems) = YaraEngine::compile(
+            !args.no_bundled_rules,
+            &args.rules,
+            args.strict_rules,
+            cache.as_deref(),
+        )?;
+        for problem in problems {
+            eprintln!("stowaway: warning: rule skipped: {problem}");
+        }
+        analyzers.push(Box::new(engine));
+    }
+    if !args.no_heuristics {
+        analyzers.push(Box::new(Heuristics));
+    }
     if !args.hashes.is_empty() {
         analyzers.push(Box::new(HashReputation::load(&args.hashes)?));
     }

@@ -54,6 +54,7 @@ impl Run {
         let mut child = Command::new(env!("CARGO_BIN_EXE_stowaway"))
             .args(args)
             .env("TMPDIR", &tmp)
+            .env("STOWAWAY_CACHE_DIR", self.dir.path().join("cache"))
             .current_dir(&cwd)
             .stdin(if stdin.is_some() {
                 Stdio::piped()
@@ -130,6 +131,19 @@ fn exit_codes_follow_fail_on() {
     assert!(text(&bad.stderr).contains("'severe' is not a severity"));
 }
 
+/// `value` without the `time_us` fields, which differ from run to run.
+fn without_timings(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => map
+            .into_iter()
+            .filter(|(key, _)| key != "time_us")
+            .map(|(key, value)| (key, without_timings(value)))
+            .collect(),
+        serde_json::Value::Array(items) => items.into_iter().map(without_timings).collect(),
+        other => other,
+    }
+}
+
 #[test]
 fn json_report_from_a_file_and_from_stdin_agree() {
     let run = Run::new();
@@ -157,11 +171,26 @@ fn json_report_from_a_file_and_from_stdin_agree() {
     let stdin_json: serde_json::Value = serde_json::from_slice(&from_stdin.stdout).unwrap();
     assert_eq!(file_json["schema_version"], "1");
     assert_eq!(stdin_json["input"], "-");
+    let analyzers: Vec<&str> = file_json["analyzers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
     assert_eq!(
-        file_json["analyzers"],
-        serde_json::json!([{"id": "os-release", "version": 1}, {"id": "unusual-executable", "version": 1}])
+        analyzers,
+        ["os-release", "unusual-executable", "yara-x", "heuristics"]
     );
-    assert_eq!(file_json["images"], stdin_json["images"]);
+    let rules = file_json["analyzers"][2]["definitions"].as_str().unwrap();
+    assert!(
+        rules.contains(" rules from 5 files, rule set sha256:"),
+        "{rules}"
+    );
+    // The same reports, apart from the engines' scan times.
+    assert_eq!(
+        without_timings(file_json["images"].clone()),
+        without_timings(stdin_json["images"].clone())
+    );
     let image = &file_json["images"][0];
     assert_eq!(image["os"]["id"], "alpine");
     assert_eq!(image["findings"][0]["id"], "STW-EXEC-UNUSUAL-PLACE");
@@ -170,6 +199,19 @@ fn json_report_from_a_file_and_from_stdin_agree() {
         serde_json::json!({"state": "removed", "layer": 1})
     );
     assert_eq!(image["layers"][1]["integrity"], "verified");
+    let malware = &image["malware"];
+    assert_eq!(
+        malware["engines"],
+        serde_json::json!(["yara-x", "heuristics"])
+    );
+    assert_eq!(malware["verdicts"]["infected"], 0);
+    let files = malware["files"].as_array().unwrap();
+    assert_eq!(malware["files_scanned"], files.len());
+    assert!(
+        files
+            .iter()
+            .all(|f| f["results"].as_array().unwrap().len() == 2)
+    );
 
     let out_path = run.dir.path().join("report.json");
     let written = run.stowaway(
@@ -187,7 +229,10 @@ fn json_report_from_a_file_and_from_stdin_agree() {
     assert!(written.stdout.is_empty());
     let saved: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&out_path).unwrap()).unwrap();
-    assert_eq!(saved["images"], file_json["images"]);
+    assert_eq!(
+        without_timings(saved["images"].clone()),
+        without_timings(file_json["images"].clone())
+    );
 }
 
 #[test]
@@ -450,11 +495,41 @@ fn hash_lists_turn_known_files_into_blocking_malware_findings() {
     assert_eq!(malware[0]["id"], "Test.Motd");
     assert_eq!(malware[0]["location"]["path"], "etc/motd");
     let engines = json["analyzers"].as_array().unwrap();
+    let hashes = engines
+        .iter()
+        .find(|e| e["id"] == "hash-reputation")
+        .unwrap();
     assert!(
-        engines[2]["definitions"]
+        hashes["definitions"]
             .as_str()
             .unwrap()
             .starts_with("1 hashes from bad.txt")
+    );
+    let motd = json["images"][0]["malware"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "etc/motd")
+        .unwrap();
+    assert_eq!(motd["verdict"], "infected");
+    let verdicts: Vec<(&str, &str)> = motd["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["engine"].as_str().unwrap(),
+                r["verdict"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("yara-x", "clean"),
+            ("heuristics", "clean"),
+            ("hash-reputation", "infected")
+        ]
     );
 
     let broken = run.file("broken.hdb", b"zz:1:x\n");

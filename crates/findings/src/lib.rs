@@ -11,8 +11,10 @@ mod policy;
 mod report;
 mod sha256;
 mod text;
+mod verdict;
 
 pub use policy::{FailOn, FailOnError, Selector};
 pub use report::*;
 pub use sha256::Sha256;
 pub use text::one_line;
+pub use verdict::*;

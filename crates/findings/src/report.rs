@@ -6,7 +6,7 @@ use std::str::FromStr;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::Sha256;
+use crate::{MalwareReport, Sha256};
 
 /// Version of the JSON report schema (`docs/report.schema.json`).
 pub const SCHEMA_VERSION: &str = "1";
@@ -377,6 +377,9 @@ pub struct ImageReport {
     /// Every entry of every layer, including those deleted or replaced later.
     pub inventory: Vec<InventoryEntry>,
     pub archive_members: Vec<ArchiveMember>,
+    /// Per-file, per-engine malware verdicts; absent when no malware engine ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub malware: Option<MalwareReport>,
 }
 
 /// One build step from the image config's history.

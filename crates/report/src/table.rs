@@ -4,7 +4,10 @@
 use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
-use stowaway_findings::{FileStatus, Finding, ImageReport, Integrity, Report, Severity, one_line};
+use stowaway_findings::{
+    AnalyzerInfo, FileStatus, Finding, ImageReport, Integrity, MalwareReport, Report, Severity,
+    Verdict, one_line,
+};
 
 fn severity_style(severity: Severity) -> Style {
     let color = match severity {
@@ -108,7 +111,107 @@ fn where_(finding: &Finding) -> String {
     }
 }
 
-fn image(out: &mut String, painter: &Painter, image: &ImageReport) {
+/// The malware engines with their definitions, the verdict counts, and every file whose
+/// aggregated verdict is not clean with what each engine said.
+fn malware(
+    out: &mut String,
+    painter: &Painter,
+    malware: &MalwareReport,
+    analyzers: &[AnalyzerInfo],
+) {
+    let _ = writeln!(out, "{}", painter.paint(HEADING, "Malware engines"));
+    let mut rows = vec![vec![
+        "ENGINE".to_string(),
+        "DEFINITIONS".into(),
+        "DETECTIONS".into(),
+        "FAILED".into(),
+        "SCAN TIME".into(),
+    ]];
+    for engine in &malware.engines {
+        let results = malware
+            .files
+            .iter()
+            .flat_map(|f| &f.results)
+            .filter(|r| &r.engine == engine);
+        let (mut detections, mut failed, mut micros) = (0, 0, 0);
+        for result in results {
+            micros += result.time_us;
+            match result.verdict {
+                Verdict::Clean | Verdict::NotScanned => {}
+                Verdict::Failed => failed += 1,
+                _ => detections += 1,
+            }
+        }
+        let definitions = analyzers
+            .iter()
+            .find(|a| &a.id == engine)
+            .and_then(|a| a.definitions.clone())
+            .unwrap_or_else(|| "-".into());
+        rows.push(vec![
+            engine.clone(),
+            truncate(&definitions, 70),
+            detections.to_string(),
+            failed.to_string(),
+            format!("{:.2} s", micros as f64 / 1e6),
+        ]);
+    }
+    columns(out, painter, &rows, &[]);
+    let verdicts = Verdict::ALL
+        .iter()
+        .map(|v| format!("{} {}", malware.verdicts.get(*v), v.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let _ = writeln!(out, "  {} files scanned: {verdicts}", malware.files_scanned);
+    let flagged: Vec<_> = malware
+        .files
+        .iter()
+        .filter(|f| f.verdict != Verdict::Clean)
+        .collect();
+    if flagged.is_empty() {
+        return;
+    }
+    let _ = writeln!(out);
+    let mut rows = vec![vec![
+        "VERDICT".to_string(),
+        "WHERE".into(),
+        "ENGINES".into(),
+    ]];
+    let mut styles = vec![None];
+    for file in flagged {
+        let path = match &file.member {
+            Some(member) => format!("{}!{member}", file.path),
+            None => file.path.clone(),
+        };
+        let mut place = format!("layer {}: /{path}", file.layer);
+        if file.status != FileStatus::Present {
+            let _ = write!(place, " ({})", file.status);
+        }
+        let engines = file
+            .results
+            .iter()
+            .map(|r| match &r.threat {
+                Some(threat) => format!("{} {} ({threat})", r.engine, r.verdict.as_str()),
+                None => format!("{} {}", r.engine, r.verdict.as_str()),
+            })
+            .chain(file.reason.iter().map(|r| format!("not scanned: {r}")))
+            .collect::<Vec<_>>()
+            .join("; ");
+        rows.push(vec![
+            file.verdict.as_str().to_uppercase(),
+            truncate(&place, 70),
+            engines,
+        ]);
+        let severity = match file.verdict {
+            Verdict::Infected => Severity::Critical,
+            Verdict::Failed | Verdict::Suspicious => Severity::High,
+            _ => Severity::Medium,
+        };
+        styles.push(Some((0, severity_style(severity))));
+    }
+    columns(out, painter, &rows, &styles);
+}
+
+fn image(out: &mut String, painter: &Painter, image: &ImageReport, analyzers: &[AnalyzerInfo]) {
     let _ = writeln!(
         out,
         "{}",
@@ -222,6 +325,10 @@ fn image(out: &mut String, painter: &Painter, image: &ImageReport) {
             .collect();
         columns(out, painter, &rows, &[]);
     }
+    if let Some(report) = &image.malware {
+        let _ = writeln!(out);
+        malware(out, painter, report, analyzers);
+    }
     let files = image
         .inventory
         .iter()
@@ -250,7 +357,7 @@ pub fn table(report: &Report, color: bool) -> String {
         if i > 0 {
             out.push('\n');
         }
-        image(&mut out, &painter, report_image);
+        image(&mut out, &painter, report_image, &report.analyzers);
     }
     out
 }

@@ -54,6 +54,11 @@ pub trait Analyzer: Send + Sync {
     /// Told the sha256 of every regular file and archive member once it is read, whether or not
     /// it wanted the content (`file.head` is empty here). For analyses that need only the digest.
     fn hashed(&self, _file: &FileMeta<'_>, _sha256: &Sha256, _out: &mut Vec<Output>) {}
+    /// Whether it is a malware engine: engines get a verdict and a scan time for every file,
+    /// clean included (`clean` when it declined the file or found nothing).
+    fn is_engine(&self) -> bool {
+        false
+    }
     /// The version and date of the data it matches against (signatures, hash lists), if any.
     fn definitions(&self) -> Option<String> {
         None

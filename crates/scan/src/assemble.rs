@@ -6,12 +6,13 @@ use std::cmp::Reverse;
 use std::collections::HashMap;
 
 use stowaway_findings::{
-    ArchiveMember, Counts, FileStatus, Finding, HistoryEntry, ImageReport, Integrity,
-    InventoryEntry, Kind, LayerSummary, Location, NotScanned, OsInfo, Severity,
+    ArchiveMember, Counts, FileScan, FileStatus, Finding, HistoryEntry, ImageReport, Integrity,
+    InventoryEntry, Kind, LayerSummary, LayerThreats, Location, MalwareReport, NotScanned, OsInfo,
+    Severity, Verdict, VerdictCounts,
 };
 use stowaway_image::LayerSpec;
 
-use crate::analyzer::Output;
+use crate::analyzer::{Analyzer, Output};
 use crate::analyzers::OS_FILES;
 use crate::merge;
 use crate::source::LayerScan;
@@ -104,7 +105,87 @@ fn history(header: &Header, layers: usize) -> Vec<HistoryEntry> {
         .collect()
 }
 
-pub(crate) fn assemble(header: Header, layers: &[ScannedLayer]) -> ImageReport {
+/// The per-file engine verdicts of every layer, with the walker's reasons for files it could not
+/// scan whole, and the detections grouped by the layer that brought them.
+fn malware_report(
+    engines: Vec<String>,
+    layers: &[ScannedLayer],
+    status_of: &dyn Fn(usize, &str) -> FileStatus,
+    findings: &[Finding],
+    summaries: &[LayerSummary],
+) -> MalwareReport {
+    let mut files = Vec::new();
+    let mut verdicts = VerdictCounts::default();
+    for (i, layer) in layers.iter().enumerate() {
+        let walk = &layer.scan.walk;
+        let mut reasons: HashMap<(&str, Option<&str>), &str> = HashMap::new();
+        for skipped in &walk.skipped {
+            reasons
+                .entry((skipped.path.as_str(), skipped.member.as_deref()))
+                .or_insert(skipped.reason.as_str());
+        }
+        for file in &walk.verdicts {
+            let reason = reasons.get(&(file.path.as_str(), file.member.as_deref()));
+            let worst = file.results.iter().map(|r| r.verdict).max();
+            let verdict = worst
+                .into_iter()
+                .chain(reason.map(|_| Verdict::NotScanned))
+                .max()
+                .unwrap_or(Verdict::Clean);
+            verdicts.add(verdict);
+            files.push(FileScan {
+                path: file.path.clone(),
+                member: file.member.clone(),
+                layer: i,
+                status: status_of(i, &file.path),
+                verdict,
+                reason: reason.map(|r| r.to_string()),
+                results: file.results.clone(),
+            });
+        }
+    }
+    let mut threats_by_layer: Vec<LayerThreats> = Vec::new();
+    for finding in findings {
+        let Some(location) = &finding.location else {
+            continue;
+        };
+        let detection = Verdict::of_finding(finding).is_some_and(|v| v != Verdict::Failed);
+        if !detection || !engines.contains(&finding.engine) {
+            continue;
+        }
+        let threat = format!(
+            "{}: {} ({})",
+            location.display_path(),
+            finding.id,
+            finding.engine
+        );
+        match threats_by_layer
+            .iter_mut()
+            .find(|t| t.layer == location.layer)
+        {
+            Some(layer) => layer.threats.push(threat),
+            None => threats_by_layer.push(LayerThreats {
+                layer: location.layer,
+                created_by: summaries[location.layer].created_by.clone(),
+                threats: vec![threat],
+            }),
+        }
+    }
+    threats_by_layer.sort_by_key(|t| t.layer);
+    MalwareReport {
+        engines,
+        files_scanned: files.len(),
+        verdicts,
+        threats_by_layer,
+        files,
+    }
+}
+
+pub(crate) fn assemble(
+    header: Header,
+    layers: &[ScannedLayer],
+    analyzers: &[Box<dyn Analyzer>],
+) -> ImageReport {
     let entries: Vec<&[crate::walk::LayerEntry]> =
         layers.iter().map(|l| &l.scan.walk.entries[..]).collect();
     let statuses = merge::statuses(&entries);
@@ -217,6 +298,13 @@ pub(crate) fn assemble(header: Header, layers: &[ScannedLayer]) -> ImageReport {
         };
         key(a).cmp(&key(b))
     });
+    let engines: Vec<String> = analyzers
+        .iter()
+        .filter(|a| a.is_engine())
+        .map(|a| a.id().to_string())
+        .collect();
+    let malware = (!engines.is_empty())
+        .then(|| malware_report(engines, layers, &status_of, &findings, &summaries));
     ImageReport {
         history: history(&header, layers.len()),
         name: header.name,
@@ -231,5 +319,6 @@ pub(crate) fn assemble(header: Header, layers: &[ScannedLayer]) -> ImageReport {
         not_scanned,
         inventory,
         archive_members,
+        malware,
     }
 }

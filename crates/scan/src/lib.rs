@@ -17,6 +17,7 @@ mod nested;
 mod progress;
 mod rootfs;
 mod source;
+mod verdicts;
 pub mod walk;
 
 pub use analyzer::{Analyzer, FileMeta, HEAD_BYTES, Output};

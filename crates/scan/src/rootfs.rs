@@ -119,5 +119,6 @@ pub(crate) fn scan(
             spec: None,
             scan: &scan,
         }],
+        analyzers,
     ))
 }

@@ -247,7 +247,7 @@ fn scan_store(
                     scan: &scans[&spec.blob],
                 })
                 .collect();
-            assemble(image_header(image), &layers)
+            assemble(image_header(image), &layers, analyzers)
         })
         .collect())
 }
@@ -312,7 +312,7 @@ fn scan_tar_stream(
                     }
                 })
                 .collect::<Result<Vec<_>, ScanError>>()?;
-            Ok(assemble(image_header(image), &layers))
+            Ok(assemble(image_header(image), &layers, analyzers))
         })
         .collect()
 }

@@ -13,11 +13,12 @@ use std::io::{self, Cursor, Read, Seek, Write};
 use std::sync::atomic::AtomicU64;
 
 use sha2::Digest as _;
-use stowaway_findings::{EntryType, Sha256};
+use stowaway_findings::{EngineResult, EntryType, Sha256};
 
 use crate::analyzer::{Analyzer, FileMeta, HEAD_BYTES, Output};
 use crate::limits::Limits;
 use crate::nested::{self, Format};
+use crate::verdicts::Tally;
 
 /// What a layer entry is, including the overlay markers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +67,14 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// What the malware engines said about one file or archive member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileVerdicts {
+    pub path: String,
+    pub member: Option<String>,
+    pub results: Vec<EngineResult>,
+}
+
 /// Everything the walker learned from one layer.
 #[derive(Debug, Default, Clone)]
 pub struct Walk {
@@ -73,6 +82,8 @@ pub struct Walk {
     pub members: Vec<MemberRecord>,
     pub outputs: Vec<Located>,
     pub skipped: Vec<Skipped>,
+    /// One per file and archive member, when malware engines ran.
+    pub verdicts: Vec<FileVerdicts>,
 }
 
 /// Walks files, running analyzers and recursing into archives.
@@ -252,7 +263,6 @@ impl<'a> Walker<'a> {
         reader: &mut dyn Read,
         depth: usize,
     ) -> io::Result<Sha256> {
-        let sha256 = self.read_file(path, member, size, mode, reader, depth)?;
         let meta = FileMeta {
             path,
             member,
@@ -260,11 +270,22 @@ impl<'a> Walker<'a> {
             mode,
             head: &[],
         };
+        let mut tally = Tally::new(self.analyzers);
+        let sha256 = self.read_file(meta, reader, depth, &mut tally)?;
         let mut outputs = Vec::new();
         for analyzer in self.analyzers {
-            analyzer.hashed(&meta, &sha256, &mut outputs);
+            tally.run(analyzer.as_ref(), &mut outputs, |out| {
+                analyzer.hashed(&meta, &sha256, out)
+            });
         }
         self.record(path, member, outputs);
+        if !tally.results.is_empty() {
+            self.walk.verdicts.push(FileVerdicts {
+                path: path.to_string(),
+                member: member.map(str::to_string),
+                results: tally.results,
+            });
+        }
         Ok(sha256)
     }
 
@@ -278,15 +299,22 @@ impl<'a> Walker<'a> {
             }));
     }
 
+    /// Reads the file `file` describes (its `head` empty) from `reader`, running the analyzers
+    /// that want it (engines through `tally`) and opening it when it is an archive.
     fn read_file(
         &mut self,
-        path: &str,
-        member: Option<&str>,
-        size: u64,
-        mode: u32,
+        file: FileMeta<'_>,
         reader: &mut dyn Read,
         depth: usize,
+        tally: &mut Tally,
     ) -> io::Result<Sha256> {
+        let FileMeta {
+            path,
+            member,
+            size,
+            mode,
+            ..
+        } = file;
         let mut hasher = sha2::Sha256::new();
         let mut head = Vec::with_capacity(HEAD_BYTES.min(size as usize).max(512));
         reader.take(HEAD_BYTES as u64).read_to_end(&mut head)?;
@@ -376,7 +404,9 @@ impl<'a> Walker<'a> {
         };
         let mut outputs = Vec::new();
         for analyzer in &wanting {
-            analyzer.analyze(&meta, &content, complete, &mut outputs);
+            tally.run(*analyzer, &mut outputs, |out| {
+                analyzer.analyze(&meta, &content, complete, out)
+            });
         }
         self.record(path, member, outputs);
         if !complete && !wanting.is_empty() {

@@ -4,7 +4,7 @@ mod os_release;
 mod unusual_exec;
 
 pub use os_release::{OS_FILES, OsRelease};
-pub use unusual_exec::UnusualExecutable;
+pub use unusual_exec::{UnusualExecutable, unusual_place};
 
 use crate::analyzer::Analyzer;
 

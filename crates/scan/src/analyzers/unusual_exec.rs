@@ -1,5 +1,7 @@
 //! Flags ELF executables where software is not installed: temporary directories (`/tmp`,
-//! `/var/tmp`, `/dev/shm`) and hidden directories — where droppers and miners hide.
+//! `/var/tmp`, `/dev/shm`) and hidden directories — where droppers and miners hide. The one
+//! hidden directory distributions install executables into, the separate debug files under
+//! `debug/.build-id/`, is not unusual.
 
 use stowaway_findings::{Finding, Kind, Severity};
 
@@ -9,14 +11,21 @@ pub struct UnusualExecutable;
 
 const TEMP_DIRS: [&str; 3] = ["tmp/", "var/tmp/", "dev/shm/"];
 
-fn unusual_place(path: &str) -> Option<&'static str> {
+/// Where an executable at `path` should not be, if it is somewhere it should not be.
+pub fn unusual_place(path: &str) -> Option<&'static str> {
     if TEMP_DIRS.iter().any(|dir| path.starts_with(dir)) {
         return Some("a temporary directory");
     }
     let (dirs, _) = path.rsplit_once('/')?;
-    dirs.split('/')
-        .any(|dir| dir.starts_with('.') && dir.len() > 1)
-        .then_some("a hidden directory")
+    let mut parent = "";
+    for dir in dirs.split('/') {
+        let debug_files = parent == "debug" && dir == ".build-id";
+        if dir.starts_with('.') && dir.len() > 1 && !debug_files {
+            return Some("a hidden directory");
+        }
+        parent = dir;
+    }
+    None
 }
 
 impl Analyzer for UnusualExecutable {
@@ -25,7 +34,7 @@ impl Analyzer for UnusualExecutable {
     }
 
     fn version(&self) -> u32 {
-        1
+        2
     }
 
     fn wants(&self, file: &FileMeta<'_>) -> bool {
@@ -71,5 +80,11 @@ mod tests {
         assert_eq!(unusual_place("usr/bin/ls"), None);
         assert_eq!(unusual_place(".hidden-file"), None);
         assert_eq!(unusual_place("usr/lib/x86_64-linux-gnu/libc.so.6"), None);
+        // Separate debug files, where Debian's -dbgsym packages put them.
+        assert_eq!(
+            unusual_place("usr/lib/debug/.build-id/1c/6cac3b6debf8bc.debug"),
+            None
+        );
+        assert_eq!(unusual_place("opt/.build-id/x"), Some("a hidden directory"));
     }
 }
