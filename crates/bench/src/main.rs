@@ -9,12 +9,17 @@
 //! - (b) `tar -xzOf - | sha256sum` per layer, one layer after another;
 //! - (c) `stowaway_scan::scan` as the CLI runs it, which inflates, verifies both digests of every
 //!   layer, walks and sha256-hashes every file and runs the default analyzers;
+//! - (m) the same with the malware engines that need no daemon: YARA-X with the bundled rules,
+//!   heuristics and hash lists;
+//! - (y) YARA 4 (`yara -r`) with the same rules and (k) `clamscan -r` with the same hash lists,
+//!   over the files extracted beforehand (untimed), when those tools are installed;
 //!
 //! and the peak memory of (c) alone, in a child process (`--scan-only`). The results go to stdout
 //! and to `bench/RESULTS.md`; `bench/README.md` explains them and the targets.
 
 mod content;
 mod image;
+mod malware;
 mod measure;
 mod report;
 
@@ -58,6 +63,9 @@ struct Args {
     /// Where to write the markdown results.
     #[arg(long, value_name = "FILE", default_value_os_t = default_results())]
     results: PathBuf,
+    /// Leave out the malware rows (m), (y), (k).
+    #[arg(long)]
+    no_malware: bool,
     /// Only scan this archive and report time and peak memory (used by the bench itself).
     #[arg(long, value_name = "ARCHIVE", hide = true)]
     scan_only: Option<PathBuf>,
@@ -103,6 +111,18 @@ fn main() -> anyhow::Result<()> {
         layer_counts.push(1);
     }
     let shell = measure::have_shell_tools();
+    let malware = if args.no_malware {
+        None
+    } else {
+        let hash_lists = malware::write_hash_lists(&dir, args.seed)?;
+        Some(MalwareSetup {
+            analyzers: malware::engines(&hash_lists)?,
+            rules: malware::rule_files()?,
+            yara: malware::have("yara"),
+            clamscan: malware::have("clamscan"),
+            hash_lists,
+        })
+    };
     let mut variants = Vec::new();
     for layers in layer_counts {
         let archive = dir.join(format!(
@@ -110,7 +130,15 @@ fn main() -> anyhow::Result<()> {
             args.size_mb, args.seed, args.gzip_level
         ));
         variants.push(run_variant(
-            &args, &machine, &files, &words, &archive, layers, reuse, shell,
+            &args,
+            &machine,
+            &files,
+            &words,
+            &archive,
+            layers,
+            reuse,
+            shell,
+            malware.as_ref(),
         )?);
     }
 
@@ -145,6 +173,15 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What the malware rows need, made once for every variant.
+struct MalwareSetup {
+    analyzers: Vec<Box<dyn stowaway_scan::Analyzer>>,
+    hash_lists: Vec<PathBuf>,
+    rules: Vec<PathBuf>,
+    yara: bool,
+    clamscan: bool,
+}
+
 /// Generates (or reuses) one image and times every run on it.
 #[allow(clippy::too_many_arguments)]
 fn run_variant(
@@ -156,6 +193,7 @@ fn run_variant(
     layers: usize,
     reuse: bool,
     shell: bool,
+    malware: Option<&MalwareSetup>,
 ) -> anyhow::Result<Variant> {
     let (generated, generated_in) = if reuse && archive.is_file() {
         eprintln!("reusing {}", archive.display());
@@ -198,6 +236,28 @@ fn run_variant(
             samples: vec![sample],
         }),
     };
+    // The standalone tools read files from disk: extract them once, untimed.
+    let mut tools_skipped = Vec::new();
+    let extracted = match malware {
+        Some(setup) if setup.yara || setup.clamscan => {
+            let extracted = tempfile::tempdir_in(archive.parent().unwrap_or(Path::new(".")))
+                .context("creating a directory for the extracted files")?;
+            eprintln!("extracting the layers for yara and clamscan");
+            malware::extract(archive, &spans, extracted.path())?;
+            Some(extracted)
+        }
+        _ => None,
+    };
+    if let Some(setup) = malware {
+        for (label, tool, present) in [
+            ("(y)", "yara", setup.yara),
+            ("(k)", "clamscan", setup.clamscan),
+        ] {
+            if !present {
+                tools_skipped.push((label, format!("{tool} not found")));
+            }
+        }
+    }
     let mut tar_bytes = 0;
     let mut scanned_files = 0;
     for rep in 1..=args.reps {
@@ -255,6 +315,45 @@ fn run_variant(
             "**stowaway scan**: inflate, verify digests, walk, sha256 every file, analyzers".into(),
             sample,
         );
+        let Some(setup) = malware else {
+            continue;
+        };
+        let (sample, read) = timed(|| {
+            Ok(measure::stowaway_scan_with(archive, layers, &setup.analyzers)?.uncompressed)
+        })?;
+        anyhow::ensure!(read == inflated, "(m) read {read} bytes, (a) {inflated}");
+        record(
+            RunKind::StowawayMalware,
+            format!(
+                "**stowaway scan + malware engines**: (c) + YARA-X (the bundled rules, {} files), heuristics, {} hashes",
+                setup.rules.len(),
+                2 * malware::HASH_ENTRIES
+            ),
+            sample,
+        );
+        let Some(extracted) = &extracted else {
+            continue;
+        };
+        if setup.yara {
+            let (sample, _) =
+                timed(|| malware::yara_cli(&setup.rules, extracted.path(), machine.cores))?;
+            record(
+                RunKind::YaraCli,
+                format!(
+                    "`yara -r -p {}` (YARA 4) with the same rules over the extracted files",
+                    machine.cores
+                ),
+                sample,
+            );
+        }
+        if setup.clamscan {
+            let (sample, _) = timed(|| malware::clamscan(&setup.hash_lists, extracted.path()))?;
+            record(
+                RunKind::Clamscan,
+                "`clamscan -r` with the same hash lists over the extracted files".into(),
+                sample,
+            );
+        }
     }
     eprintln!("{layers} layer(s), peak memory of the scan alone");
     let child = measure::scan_in_child(archive, layers)?;
@@ -277,5 +376,6 @@ fn run_variant(
         rows,
         child,
         shell_skipped: (!shell).then(|| "tar or sha256sum not found".to_string()),
+        tools_skipped,
     })
 }

@@ -20,7 +20,7 @@ use sha2::{Digest as _, Sha256};
 use stowaway_findings::{EntryType, ImageReport, Integrity};
 use stowaway_image::Platform;
 use stowaway_scan::analyzers::default_analyzers;
-use stowaway_scan::{Input, Limits, NoProgress, ScanOptions};
+use stowaway_scan::{Analyzer, Input, Limits, NoProgress, ScanOptions};
 
 use crate::image::{LayerSpan, open_span};
 
@@ -265,17 +265,22 @@ pub struct ScanSummary {
 
 /// (c) The stowaway scan as the CLI runs it: default analyzers and limits, no progress.
 pub fn stowaway_scan(archive: &Path, layers: usize) -> anyhow::Result<ScanSummary> {
+    stowaway_scan_with(archive, layers, &default_analyzers())
+}
+
+/// The stowaway scan with `analyzers`, default limits, no progress.
+pub fn stowaway_scan_with(
+    archive: &Path,
+    layers: usize,
+    analyzers: &[Box<dyn Analyzer>],
+) -> anyhow::Result<ScanSummary> {
     let options = ScanOptions {
         limits: Limits::default(),
         platform: Platform::host(),
         image: None,
         progress: &NoProgress,
     };
-    let reports = stowaway_scan::scan(
-        &Input::Path(archive.to_path_buf()),
-        &default_analyzers(),
-        &options,
-    )?;
+    let reports = stowaway_scan::scan(&Input::Path(archive.to_path_buf()), analyzers, &options)?;
     check(&reports, layers)
 }
 

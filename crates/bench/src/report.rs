@@ -17,6 +17,9 @@ pub enum RunKind {
     InflateParallel,
     ShellTar,
     Stowaway,
+    StowawayMalware,
+    YaraCli,
+    Clamscan,
 }
 
 impl RunKind {
@@ -27,6 +30,9 @@ impl RunKind {
             RunKind::InflateParallel => "(a∥)",
             RunKind::ShellTar => "(b)",
             RunKind::Stowaway => "(c)",
+            RunKind::StowawayMalware => "(m)",
+            RunKind::YaraCli => "(y)",
+            RunKind::Clamscan => "(k)",
         }
     }
 }
@@ -78,6 +84,8 @@ pub struct Variant {
     pub rows: Vec<Row>,
     pub child: ChildScan,
     pub shell_skipped: Option<String>,
+    /// Standalone malware tools that were not run: (row label, why).
+    pub tools_skipped: Vec<(&'static str, String)>,
 }
 
 impl Variant {
@@ -90,6 +98,13 @@ impl Variant {
         let base = self.row(RunKind::Inflate)?.wall().as_secs_f64();
         let run = self.row(kind)?.wall().as_secs_f64();
         (run > 0.0).then(|| base / run)
+    }
+
+    /// Wall time of (m) over that of (c): what the malware engines add to the walk.
+    pub fn malware_cost(&self) -> Option<f64> {
+        let walk = self.row(RunKind::Stowaway)?.wall().as_secs_f64();
+        let malware = self.row(RunKind::StowawayMalware)?.wall().as_secs_f64();
+        (walk > 0.0).then(|| malware / walk)
     }
 
     fn rate(&self, row: &Row) -> f64 {
@@ -205,6 +220,9 @@ pub fn target(layers: usize, cores: usize) -> Option<(f64, &'static str)> {
 
 pub const MAX_RSS_MIB: u64 = 300;
 
+/// (m) may take at most this many times the wall time of (c).
+pub const MAX_MALWARE_COST: f64 = 1.5;
+
 /// The whole results document.
 pub fn render(
     command: &str,
@@ -280,6 +298,14 @@ pub fn render(
                 );
             }
         }
+        if let Some(cost) = variant.malware_cost() {
+            let _ = writeln!(
+                md,
+                "| {name} | malware engines (m) add at most 50% to the walk (c) | +{:.0}% | {} |",
+                (cost - 1.0) * 100.0,
+                verdict(cost <= MAX_MALWARE_COST)
+            );
+        }
         let rss = variant.child.peak_rss_kib / 1024;
         let _ = writeln!(
             md,
@@ -338,6 +364,9 @@ pub fn render(
         if let Some(reason) = &variant.shell_skipped {
             let _ = writeln!(md, "| (b) | skipped: {reason} | | | | | | |");
         }
+        for (label, reason) in &variant.tools_skipped {
+            let _ = writeln!(md, "| {label} | skipped: {reason} | | | | | | |");
+        }
         let child = &variant.child;
         let _ = writeln!(
             md,
@@ -392,6 +421,7 @@ mod tests {
                 files: 10,
             },
             shell_skipped: None,
+            tools_skipped: Vec::new(),
         };
         assert_eq!(variant.ratio(RunKind::Stowaway), Some(0.8));
         assert_eq!(variant.ratio(RunKind::ShellTar), None);

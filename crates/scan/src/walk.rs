@@ -20,6 +20,10 @@ use crate::limits::Limits;
 use crate::nested::{self, Format};
 use crate::verdicts::Tally;
 
+/// Files whole in memory from this size on are hashed on a thread of their own while the
+/// analyzers run: below it, starting the thread costs more than it saves.
+const HASH_ASIDE_BYTES: usize = 256 << 10;
+
 /// What a layer entry is, including the overlay markers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryKind {
@@ -386,28 +390,48 @@ impl<'a> Walker<'a> {
         let mut content = head;
         let room = (self.limits.max_in_memory as u64).saturating_sub(content.len() as u64);
         reader.take(room).read_to_end(&mut content)?;
-        hasher.update(&content);
+        // Fewer bytes than the room: the reader is at its end and the file is whole in memory.
+        let whole = content.len() < self.limits.max_in_memory;
+        let run_analyzers = |content: &[u8], complete: bool, tally: &mut Tally| {
+            let meta = FileMeta {
+                path,
+                member,
+                size,
+                mode,
+                head: &content[..content.len().min(HEAD_BYTES)],
+            };
+            let mut outputs = Vec::new();
+            for analyzer in &wanting {
+                tally.run(*analyzer, &mut outputs, |out| {
+                    analyzer.analyze(&meta, content, complete, out)
+                });
+            }
+            outputs
+        };
         let mut spool: Result<Option<File>, String> = Ok(None);
-        let complete = if format.is_some() && content.len() >= self.limits.max_in_memory {
-            let (rest, spooled) = self.spool_rest(reader, &mut hasher, &content)?;
-            spool = spooled.map(Some);
-            rest == 0
+        let (outputs, complete) = if whole && content.len() >= HASH_ASIDE_BYTES {
+            // A large file whole in memory: hash it on a second thread while the analyzers
+            // (the malware engines, mostly) read it, so that one busy layer uses two cores.
+            let outputs = std::thread::scope(|scope| {
+                let hashing = scope.spawn(|| hasher.update(&content));
+                let outputs = run_analyzers(&content, true, tally);
+                hashing
+                    .join()
+                    .map_err(|_| io::Error::other("the hashing thread panicked"))
+                    .map(|()| outputs)
+            })?;
+            (outputs, true)
         } else {
-            self.stream_rest(reader, &mut hasher)? == 0
+            hasher.update(&content);
+            let complete = if format.is_some() && !whole {
+                let (rest, spooled) = self.spool_rest(reader, &mut hasher, &content)?;
+                spool = spooled.map(Some);
+                rest == 0
+            } else {
+                self.stream_rest(reader, &mut hasher)? == 0
+            };
+            (run_analyzers(&content, complete, tally), complete)
         };
-        let meta = FileMeta {
-            path,
-            member,
-            size,
-            mode,
-            head: &content[..content.len().min(HEAD_BYTES)],
-        };
-        let mut outputs = Vec::new();
-        for analyzer in &wanting {
-            tally.run(*analyzer, &mut outputs, |out| {
-                analyzer.analyze(&meta, &content, complete, out)
-            });
-        }
         self.record(path, member, outputs);
         if !complete && !wanting.is_empty() {
             self.skip(
