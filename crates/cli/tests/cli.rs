@@ -169,7 +169,7 @@ fn json_report_from_a_file_and_from_stdin_agree() {
 
     let file_json: serde_json::Value = serde_json::from_slice(&from_file.stdout).unwrap();
     let stdin_json: serde_json::Value = serde_json::from_slice(&from_stdin.stdout).unwrap();
-    assert_eq!(file_json["schema_version"], "1");
+    assert_eq!(file_json["schema_version"], "2");
     assert_eq!(stdin_json["input"], "-");
     let analyzers: Vec<&str> = file_json["analyzers"]
         .as_array()

@@ -6,10 +6,10 @@ use std::str::FromStr;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{MalwareReport, Sha256};
+use crate::{MalwareReport, NotScannedCode, Sha256};
 
 /// Version of the JSON report schema (`docs/report.schema.json`).
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
 
 /// How bad a finding is, in increasing order.
 #[derive(
@@ -211,6 +211,7 @@ pub struct Finding {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct NotScanned {
     pub location: Location,
+    pub code: NotScannedCode,
     pub reason: String,
 }
 

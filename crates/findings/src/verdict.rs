@@ -62,6 +62,41 @@ impl Verdict {
     }
 }
 
+/// Why a file was not (wholly) scanned, in the terms MetaDefender users know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotScannedCode {
+    /// An archive nested deeper than `--max-depth`.
+    ExceededArchiveDepth,
+    /// An archive that expands beyond `--max-member-bytes`, `--max-nested-bytes` or
+    /// `--max-ratio` (a possible decompression bomb).
+    ExceededArchiveSize,
+    /// An archive with more entries than `--max-entries`.
+    ExceededArchiveFileNumber,
+    /// An encrypted (password-protected) archive or member.
+    EncryptedArchive,
+    /// An archive that is damaged or in a form that cannot be read.
+    FailedToExtract,
+    /// A file larger than `--max-in-memory`: matched on its first bytes only.
+    ExceededFileSize,
+    /// A file that could not be read at all.
+    Unreadable,
+}
+
+impl NotScannedCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotScannedCode::ExceededArchiveDepth => "exceeded archive depth",
+            NotScannedCode::ExceededArchiveSize => "exceeded archive size",
+            NotScannedCode::ExceededArchiveFileNumber => "exceeded archive file number",
+            NotScannedCode::EncryptedArchive => "encrypted archive",
+            NotScannedCode::FailedToExtract => "failed to extract",
+            NotScannedCode::ExceededFileSize => "exceeded file size",
+            NotScannedCode::Unreadable => "unreadable",
+        }
+    }
+}
+
 /// What one engine said about one file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct EngineResult {
@@ -87,7 +122,9 @@ pub struct FileScan {
     pub status: FileStatus,
     /// The worst of the engines' verdicts and of the walker's (not scanned).
     pub verdict: Verdict,
-    /// Why the file was not wholly scanned, when it was not.
+    /// Why the file was not wholly scanned, when it was not: the code, and the words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_scanned: Option<NotScannedCode>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub results: Vec<EngineResult>,

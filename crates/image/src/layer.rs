@@ -3,15 +3,19 @@
 //! the caller reads the tar stream once.
 //!
 //! Inflating gzip is the slowest step of a scan and cannot be split within one stream, so a
-//! compressed layer is a pipeline of three threads joined by pipes of a few reused buffers: the
-//! calling thread reads the blob and hashes it, a second inflates, a third parses the tar, hashes
-//! the files and runs the analyzers. The inflating thread does nothing else, so one dominant
-//! layer goes as fast as it can be inflated.
+//! compressed layer is a pipeline of four threads joined by pipes of a few reused buffers: the
+//! calling thread reads the blob and hashes it, a second inflates, a third hashes the inflated
+//! chunks (the diff id) as they pass, a fourth parses the tar, hashes the files and runs the
+//! analyzers. The inflating thread does nothing else, so one dominant layer goes as fast as it can
+//! be inflated, and the walking thread — the busiest when the malware engines run — does not also
+//! hash the whole stream.
 
 use std::io::{self, BufRead, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
+
+use sha2::Digest as _;
 
 use crate::digest::{Digest, DigestReader};
 
@@ -72,7 +76,9 @@ pub struct LayerDigests {
 }
 
 const CHUNK: usize = 256 << 10;
-const POOL: usize = 4;
+/// Buffers in flight between the stages: enough that none waits for a buffer while the others
+/// hold theirs.
+const POOL: usize = 6;
 const RATIO_FLOOR: u64 = 1 << 20;
 
 /// Decodes a layer blob and calls `read_tar` with its uncompressed tar stream. After `read_tar`
@@ -114,13 +120,15 @@ pub fn decode<T: Send>(
     let compressed = &compressed_bytes;
     thread::scope(|scope| {
         let (raw_writer, raw_reader) = pipe();
-        let (tar_writer, tar_reader) = pipe();
+        let (tar_writer, relay, tar_reader) = hashing_pipe();
         let walker = scope.spawn(move || {
-            let mut tar = Bounded::new(DigestReader::new(tar_reader), limits, Some(compressed));
+            let mut tar = Bounded::new(tar_reader, limits, Some(compressed));
             let value = read_tar(&mut tar)?;
-            let (diff_id, size) = tar.into_inner().finish()?;
-            Ok::<_, io::Error>((value, diff_id, size))
+            // The rest, so that the bounds and the diff id cover every byte.
+            io::copy(&mut tar, &mut io::sink())?;
+            Ok::<_, io::Error>(value)
         });
+        let hasher = scope.spawn(move || relay.run());
         let inflater = scope.spawn(move || {
             let mut decoder: Box<dyn Read> = match compression {
                 Compression::Zstd => {
@@ -150,9 +158,13 @@ pub fn decode<T: Send>(
         let inflated = inflater
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let hashed = hasher
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         // The walker's error comes first: when it stops early, the others only see that.
-        let (value, diff_id, uncompressed_size) = walked?;
+        let value = walked?;
         inflated?;
+        let (diff_id, uncompressed_size) = hashed?;
         read?;
         let (blob_digest, blob_size) = counted.inner.finish()?;
         Ok((
@@ -203,6 +215,51 @@ fn pipe() -> (PipeWriter, PipeReader) {
             pos: 0,
         },
     )
+}
+
+/// A pipe whose chunks pass through a [`Relay`] on their way, which hashes them; the buffers
+/// go back from the reader straight to the writer.
+fn hashing_pipe() -> (PipeWriter, Relay, PipeReader) {
+    let (writer, mut reader) = pipe();
+    let (to, from) = sync_channel::<Chunk>(POOL);
+    let relay = Relay {
+        from: std::mem::replace(&mut reader.full, from),
+        to,
+    };
+    (writer, relay, reader)
+}
+
+/// The middle of a [`hashing_pipe`]: hashes every chunk and passes it on.
+struct Relay {
+    from: Receiver<Chunk>,
+    to: SyncSender<Chunk>,
+}
+
+impl Relay {
+    /// Hashes and forwards every chunk until the writer is done; returns the digest and length
+    /// of all of them. The writer's errors are forwarded to the reader (and become the
+    /// reader's); a reader gone first is an error here.
+    fn run(self) -> io::Result<(Digest, u64)> {
+        let mut hash = sha2::Sha256::new();
+        let mut bytes = 0u64;
+        for chunk in self.from.iter() {
+            let failed = chunk.is_err();
+            if let Ok((buf, n)) = &chunk {
+                hash.update(&buf[..*n]);
+                bytes += *n as u64;
+            }
+            if self.to.send(chunk).is_err() {
+                return Err(io::Error::other("layer reading was abandoned"));
+            }
+            if failed {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "the layer stream failed",
+                ));
+            }
+        }
+        Ok((Digest::from_sha256(hash), bytes))
+    }
 }
 
 struct PipeWriter {

@@ -173,6 +173,21 @@ pub fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
     writer.finish().expect("zip into memory").into_inner()
 }
 
+/// A zip whose members are encrypted with `password` (the legacy ZipCrypto that `zip -P` writes).
+pub fn encrypted_zip_of(members: &[(&str, &[u8])], password: &str) -> Vec<u8> {
+    use zip::unstable::write::FileOptionsExt as _;
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .with_deprecated_encryption(password.as_bytes())
+        .expect("a non-empty password");
+    for (name, data) in members {
+        writer.start_file(*name, options).expect("zip into memory");
+        writer.write_all(data).expect("zip into memory");
+    }
+    writer.finish().expect("zip into memory").into_inner()
+}
+
 /// One layer of an image.
 #[derive(Debug, Clone)]
 pub struct Layer {

@@ -193,7 +193,11 @@ fn malware(
                 Some(threat) => format!("{} {} ({threat})", r.engine, r.verdict.as_str()),
                 None => format!("{} {}", r.engine, r.verdict.as_str()),
             })
-            .chain(file.reason.iter().map(|r| format!("not scanned: {r}")))
+            .chain(
+                file.not_scanned
+                    .iter()
+                    .map(|code| format!("not scanned: {}", code.as_str())),
+            )
             .collect::<Vec<_>>()
             .join("; ");
         rows.push(vec![
@@ -312,13 +316,15 @@ fn image(out: &mut String, painter: &Painter, image: &ImageReport, analyzers: &[
                 &format!("Not scanned ({})", image.not_scanned.len())
             )
         );
-        let rows: Vec<Vec<String>> = std::iter::once(vec!["WHERE".to_string(), "REASON".into()])
+        let header = vec!["WHERE".to_string(), "WHY".into(), "DETAIL".into()];
+        let rows: Vec<Vec<String>> = std::iter::once(header)
             .chain(image.not_scanned.iter().map(|n| {
                 vec![
                     truncate(
                         &format!("layer {}: /{}", n.location.layer, n.location.display_path()),
                         70,
                     ),
+                    n.code.as_str().to_string(),
                     n.reason.clone(),
                 ]
             }))

@@ -118,11 +118,11 @@ fn malware_report(
     let mut verdicts = VerdictCounts::default();
     for (i, layer) in layers.iter().enumerate() {
         let walk = &layer.scan.walk;
-        let mut reasons: HashMap<(&str, Option<&str>), &str> = HashMap::new();
+        let mut reasons: HashMap<(&str, Option<&str>), &crate::walk::Skipped> = HashMap::new();
         for skipped in &walk.skipped {
             reasons
                 .entry((skipped.path.as_str(), skipped.member.as_deref()))
-                .or_insert(skipped.reason.as_str());
+                .or_insert(skipped);
         }
         for file in &walk.verdicts {
             let reason = reasons.get(&(file.path.as_str(), file.member.as_deref()));
@@ -139,7 +139,8 @@ fn malware_report(
                 layer: i,
                 status: status_of(i, &file.path),
                 verdict,
-                reason: reason.map(|r| r.to_string()),
+                not_scanned: reason.map(|r| r.code),
+                reason: reason.map(|r| r.reason.clone()),
                 results: file.results.clone(),
             });
         }
@@ -258,6 +259,7 @@ pub(crate) fn assemble(
         for skipped in &walk.skipped {
             not_scanned.push(NotScanned {
                 location: location(i, &skipped.path, skipped.member.as_ref()),
+                code: skipped.code,
                 reason: skipped.reason.clone(),
             });
         }

@@ -5,6 +5,8 @@ use std::cell::Cell;
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use stowaway_findings::NotScannedCode;
+
 use crate::limits::Limits;
 
 /// An archive or compressed format the walker opens.
@@ -139,11 +141,31 @@ impl Read for Counted<'_> {
 
 /// Why reading stopped: a bound was hit.
 #[derive(Debug)]
-pub struct LimitHit(pub String);
+pub struct LimitHit(pub NotScannedCode, pub String);
 
 impl std::fmt::Display for LimitHit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.1)
+    }
+}
+
+/// The not-scanned code of an error met while reading an archive: the bound it hit, or a
+/// damaged archive.
+pub fn code_of(error: &io::Error) -> NotScannedCode {
+    error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<LimitHit>())
+        .map_or(NotScannedCode::FailedToExtract, |hit| hit.0)
+}
+
+/// The not-scanned code of a zip error: encrypted members are told apart from damage.
+pub fn code_of_zip(error: &zip::result::ZipError) -> NotScannedCode {
+    match error {
+        zip::result::ZipError::Io(e) => code_of(e),
+        zip::result::ZipError::UnsupportedArchive(zip::result::ZipError::PASSWORD_REQUIRED) => {
+            NotScannedCode::EncryptedArchive
+        }
+        _ => NotScannedCode::FailedToExtract,
     }
 }
 
@@ -179,8 +201,8 @@ impl<'r, 'l> Bounded<'r, 'l> {
         }
     }
 
-    fn hit(message: String) -> io::Error {
-        io::Error::other(LimitHit(message))
+    fn hit(code: NotScannedCode, message: String) -> io::Error {
+        io::Error::other(LimitHit(code, message))
     }
 }
 
@@ -191,24 +213,33 @@ impl Read for Bounded<'_, '_> {
         if let Some(compressed) = self.compressed {
             let ratio = self.read / compressed.get().max(1);
             if self.read > RATIO_FLOOR && ratio > self.limits.max_ratio {
-                return Err(Self::hit(format!(
-                    "expands more than {}:1 (--max-ratio); possible decompression bomb",
-                    self.limits.max_ratio
-                )));
+                return Err(Self::hit(
+                    NotScannedCode::ExceededArchiveSize,
+                    format!(
+                        "expands more than {}:1 (--max-ratio); possible decompression bomb",
+                        self.limits.max_ratio
+                    ),
+                ));
             }
         }
         if self.read > self.limits.max_member_bytes {
-            return Err(Self::hit(format!(
-                "expands beyond {} bytes (--max-member-bytes)",
-                self.limits.max_member_bytes
-            )));
+            return Err(Self::hit(
+                NotScannedCode::ExceededArchiveSize,
+                format!(
+                    "expands beyond {} bytes (--max-member-bytes)",
+                    self.limits.max_member_bytes
+                ),
+            ));
         }
         let total = self.budget.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
         if total > self.limits.max_nested_bytes {
-            return Err(Self::hit(format!(
-                "the scan has expanded {} bytes from archives (--max-nested-bytes)",
-                self.limits.max_nested_bytes
-            )));
+            return Err(Self::hit(
+                NotScannedCode::ExceededArchiveSize,
+                format!(
+                    "the scan has expanded {} bytes from archives (--max-nested-bytes)",
+                    self.limits.max_nested_bytes
+                ),
+            ));
         }
         Ok(n)
     }

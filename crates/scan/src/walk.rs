@@ -13,12 +13,23 @@ use std::io::{self, Cursor, Read, Seek, Write};
 use std::sync::atomic::AtomicU64;
 
 use sha2::Digest as _;
-use stowaway_findings::{EngineResult, EntryType, Sha256};
+use stowaway_findings::{EngineResult, EntryType, NotScannedCode, Sha256};
 
 use crate::analyzer::{Analyzer, FileMeta, HEAD_BYTES, Output};
 use crate::limits::Limits;
 use crate::nested::{self, Format};
 use crate::verdicts::Tally;
+
+/// Why an archive inside the image could not be read: the code and the words.
+type Failure = (NotScannedCode, String);
+
+fn io_failure(error: &io::Error) -> Failure {
+    (nested::code_of(error), error.to_string())
+}
+
+fn zip_failure(error: &zip::result::ZipError) -> Failure {
+    (nested::code_of_zip(error), error.to_string())
+}
 
 /// Files whole in memory from this size on are hashed on a thread of their own while the
 /// analyzers run: below it, starting the thread costs more than it saves.
@@ -68,6 +79,7 @@ pub struct Located {
 pub struct Skipped {
     pub path: String,
     pub member: Option<String>,
+    pub code: NotScannedCode,
     pub reason: String,
 }
 
@@ -234,7 +246,12 @@ impl<'a> Walker<'a> {
 
     /// Records a file that could not be read at all.
     pub fn skip_unreadable(&mut self, path: &str, reason: String) {
-        self.skip(path, None, format!("unreadable: {reason}"));
+        self.skip(
+            path,
+            None,
+            NotScannedCode::Unreadable,
+            format!("unreadable: {reason}"),
+        );
     }
 
     /// Records that an archive had more entries than `--max-entries`.
@@ -243,13 +260,19 @@ impl<'a> Walker<'a> {
             "more than {} entries (--max-entries): the rest not read",
             self.limits.max_entries
         );
-        self.skip(path, archive, reason);
+        self.skip(
+            path,
+            archive,
+            NotScannedCode::ExceededArchiveFileNumber,
+            reason,
+        );
     }
 
-    fn skip(&mut self, path: &str, member: Option<&str>, reason: String) {
+    fn skip(&mut self, path: &str, member: Option<&str>, code: NotScannedCode, reason: String) {
         self.walk.skipped.push(Skipped {
             path: path.to_string(),
             member: member.map(str::to_string),
+            code,
             reason,
         });
     }
@@ -340,6 +363,7 @@ impl<'a> Walker<'a> {
                 self.skip(
                     path,
                     member,
+                    NotScannedCode::ExceededArchiveDepth,
                     format!(
                         "{} archive nested deeper than --max-depth {}: not opened",
                         format.name(),
@@ -370,6 +394,7 @@ impl<'a> Walker<'a> {
                 self.skip(
                     path,
                     member,
+                    nested::code_of(&e),
                     format!("{} archive not fully read: {e}", format.name()),
                 );
             }
@@ -408,7 +433,7 @@ impl<'a> Walker<'a> {
             }
             outputs
         };
-        let mut spool: Result<Option<File>, String> = Ok(None);
+        let mut spool: Result<Option<File>, Failure> = Ok(None);
         let (outputs, complete) = if whole && content.len() >= HASH_ASIDE_BYTES {
             // A large file whole in memory: hash it on a second thread while the analyzers
             // (the malware engines, mostly) read it, so that one busy layer uses two cores.
@@ -437,6 +462,7 @@ impl<'a> Walker<'a> {
             self.skip(
                 path,
                 member,
+                NotScannedCode::ExceededFileSize,
                 format!(
                     "only the first {} bytes were analysed (--max-in-memory)",
                     self.limits.max_in_memory
@@ -447,17 +473,17 @@ impl<'a> Walker<'a> {
             let opened = match (complete, spool) {
                 (true, _) if format == Format::Zip => self
                     .open_zip(Cursor::new(&content[..]), path, member, depth)
-                    .map_err(|e| e.to_string()),
+                    .map_err(|e| zip_failure(&e)),
                 (true, _) => self
                     .open_stream(format, &mut Cursor::new(&content[..]), path, member, depth)
-                    .map_err(|e| e.to_string()),
+                    .map_err(|e| io_failure(&e)),
                 (false, Ok(Some(mut file))) => {
                     file.rewind()
-                        .map_err(|e| e.to_string())
+                        .map_err(|e| io_failure(&e))
                         .and_then(|()| match format {
                             Format::Zip => self
                                 .open_zip(io::BufReader::new(file), path, member, depth)
-                                .map_err(|e| e.to_string()),
+                                .map_err(|e| zip_failure(&e)),
                             _ => self
                                 .open_stream(
                                     format,
@@ -466,16 +492,17 @@ impl<'a> Walker<'a> {
                                     member,
                                     depth,
                                 )
-                                .map_err(|e| e.to_string()),
+                                .map_err(|e| io_failure(&e)),
                         })
                 }
-                (false, Ok(None)) => Err("not opened".to_string()),
-                (false, Err(reason)) => Err(reason),
+                (false, Ok(None)) => Err((NotScannedCode::FailedToExtract, "not opened".into())),
+                (false, Err(failure)) => Err(failure),
             };
-            if let Err(reason) = opened {
+            if let Err((code, reason)) = opened {
                 self.skip(
                     path,
                     member,
+                    code,
                     format!("{} archive not fully read: {reason}", format.name()),
                 );
             }
@@ -491,11 +518,16 @@ impl<'a> Walker<'a> {
         reader: &mut dyn Read,
         hasher: &mut sha2::Sha256,
         content: &[u8],
-    ) -> io::Result<(u64, Result<File, String>)> {
+    ) -> io::Result<(u64, Result<File, Failure>)> {
         let limit = self.limits.max_member_bytes;
         let mut spool = tempfile::tempfile()
             .and_then(|mut file| file.write_all(content).map(|()| file))
-            .map_err(|e| format!("could not spool to a temporary file: {e}"));
+            .map_err(|e| {
+                (
+                    NotScannedCode::FailedToExtract,
+                    format!("could not spool to a temporary file: {e}"),
+                )
+            });
         let mut written = content.len() as u64;
         let mut total = 0;
         loop {
@@ -509,14 +541,18 @@ impl<'a> Walker<'a> {
             total += n as u64;
             written += n as u64;
             if written > limit {
-                spool = Err(format!(
-                    "larger than --max-member-bytes ({limit}): not opened"
+                spool = Err((
+                    NotScannedCode::ExceededArchiveSize,
+                    format!("larger than --max-member-bytes ({limit}): not opened"),
                 ));
             }
             if let Ok(file) = &mut spool
                 && let Err(e) = file.write_all(&self.buf[..n])
             {
-                spool = Err(format!("could not spool to a temporary file: {e}"));
+                spool = Err((
+                    NotScannedCode::FailedToExtract,
+                    format!("could not spool to a temporary file: {e}"),
+                ));
             }
         }
         Ok((total, spool))
@@ -642,7 +678,12 @@ impl<'a> Walker<'a> {
             let mut file = match archive.by_index(index) {
                 Ok(file) => file,
                 Err(e) => {
-                    self.skip(path, prefix, format!("zip member {index} not read: {e}"));
+                    self.skip(
+                        path,
+                        prefix,
+                        nested::code_of_zip(&e),
+                        format!("zip member {index} not read: {e}"),
+                    );
                     continue;
                 }
             };
@@ -658,7 +699,12 @@ impl<'a> Walker<'a> {
             if let Err(e) =
                 self.visit_member(path, member.clone(), size, mode, &mut bounded, depth + 1)
             {
-                self.skip(path, Some(&member), format!("not fully read: {e}"));
+                self.skip(
+                    path,
+                    Some(&member),
+                    nested::code_of(&e),
+                    format!("not fully read: {e}"),
+                );
             }
         }
         Ok(())

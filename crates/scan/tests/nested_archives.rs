@@ -6,9 +6,9 @@ mod common;
 use std::io::Write;
 
 use common::*;
-use stowaway_findings::ImageReport;
+use stowaway_findings::{ImageReport, NotScannedCode};
 use stowaway_imagebuilder::{
-    Compression, Image, Layer, LayerBuilder, docker_save_oci, gzip, zip_of,
+    Compression, Image, Layer, LayerBuilder, docker_save_oci, encrypted_zip_of, gzip, zip_of,
 };
 use stowaway_scan::Limits;
 
@@ -62,7 +62,14 @@ fn not_scanned(report: &ImageReport) -> Vec<String> {
     report
         .not_scanned
         .iter()
-        .map(|n| format!("{}: {}", n.location.display_path(), n.reason))
+        .map(|n| {
+            format!(
+                "{}: [{}] {}",
+                n.location.display_path(),
+                n.code.as_str(),
+                n.reason
+            )
+        })
         .collect()
 }
 
@@ -139,7 +146,7 @@ fn nesting_depth_is_bounded_and_reported() {
     assert_eq!(
         not_scanned(&report),
         vec![
-            "nest.tar!level2.tar!level1.tar: tar archive nested deeper than --max-depth 2: not opened"
+            "nest.tar!level2.tar!level1.tar: [exceeded archive depth] tar archive nested deeper than --max-depth 2: not opened"
         ]
     );
 }
@@ -164,8 +171,8 @@ fn entries_per_archive_are_bounded_and_reported() {
     assert_eq!(
         not_scanned(&report),
         vec![
-            "many.zip: more than 4 entries (--max-entries): the rest not read",
-            "many.tar: more than 4 entries (--max-entries): the rest not read",
+            "many.zip: [exceeded archive file number] more than 4 entries (--max-entries): the rest not read",
+            "many.tar: [exceeded archive file number] more than 4 entries (--max-entries): the rest not read",
         ]
     );
 }
@@ -187,17 +194,17 @@ fn decompression_bombs_and_member_sizes_are_bounded_and_reported() {
     let reasons = not_scanned(&report);
     assert_eq!(reasons.len(), 3, "{reasons:?}");
     assert!(
-        reasons[0].starts_with("bomb.gz: gzip archive not fully read:")
+        reasons[0].starts_with("bomb.gz: [exceeded archive size] gzip archive not fully read:")
             && reasons[0].contains("--max-ratio"),
         "{reasons:?}"
     );
     assert!(
-        reasons[1].starts_with("bomb.zip!zeros.bin: not fully read:")
+        reasons[1].starts_with("bomb.zip!zeros.bin: [exceeded archive size] not fully read:")
             && reasons[1].contains("--max-ratio"),
         "{reasons:?}"
     );
     assert!(
-        reasons[2].starts_with("big.tar: tar archive not fully read:")
+        reasons[2].starts_with("big.tar: [exceeded archive size] tar archive not fully read:")
             && reasons[2].contains("--max-member-bytes"),
         "{reasons:?}"
     );
@@ -228,6 +235,10 @@ fn nested_bytes_over_the_whole_scan_are_bounded() {
     assert_eq!(report.archive_members.len(), 2);
     assert_eq!(report.not_scanned.len(), 2);
     assert!(report.not_scanned[0].reason.contains("--max-nested-bytes"));
+    assert_eq!(
+        report.not_scanned[0].code,
+        NotScannedCode::ExceededArchiveSize
+    );
 }
 
 #[test]
@@ -248,7 +259,9 @@ fn oversized_content_for_analyzers_is_reported() {
     );
     assert_eq!(
         not_scanned(&report),
-        vec!["tmp/big: only the first 1048576 bytes were analysed (--max-in-memory)"]
+        vec![
+            "tmp/big: [exceeded file size] only the first 1048576 bytes were analysed (--max-in-memory)"
+        ]
     );
     assert_eq!(
         report.inventory[0].sha256.map(|d| d.to_string()).as_deref(),
@@ -307,7 +320,34 @@ fn archives_larger_than_memory_are_spooled_and_opened() {
     assert_eq!(
         not_scanned(&report),
         vec![
-            "opt/too-big.jar: zip archive not fully read: larger than --max-member-bytes (2097152): not opened"
+            "opt/too-big.jar: [exceeded archive size] zip archive not fully read: larger than --max-member-bytes (2097152): not opened"
+        ]
+    );
+}
+
+#[test]
+fn encrypted_and_damaged_archives_are_told_apart() {
+    let mut damaged = zip_of(&[("a.txt", b"hello hello hello")]);
+    let cut = damaged.len() - 30;
+    damaged.truncate(cut);
+    let mut layer = LayerBuilder::new();
+    layer
+        .file(
+            "secret.zip",
+            &encrypted_zip_of(&[("payload.bin", b"hidden")], "infected"),
+        )
+        .file("broken.zip", &damaged);
+    let report = scan_layer(layer, Limits::default());
+    let codes: Vec<(String, NotScannedCode)> = report
+        .not_scanned
+        .iter()
+        .map(|n| (n.location.display_path(), n.code))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("secret.zip".to_string(), NotScannedCode::EncryptedArchive),
+            ("broken.zip".to_string(), NotScannedCode::FailedToExtract),
         ]
     );
 }
