@@ -7,6 +7,7 @@ rule Backdoor_Reverse_Shell {
     severity = "critical"
     description = "Reverse shell (bash /dev/tcp, nc -e, mkfifo pipe, python/perl socket to a shell)"
     reference = "https://attack.mitre.org/techniques/T1059/004/"
+    date = "2026-12-04"
   strings:
     $bash_tcp = /(ba)?sh\s+-i\s*[>&]+\s*\/dev\/(tcp|udp)\/[^\s\/]+\/[0-9]{1,5}/
     $dev_tcp_redirect = /\/dev\/tcp\/[^\s\/]+\/[0-9]{1,5}\s+0>&1/
@@ -24,6 +25,7 @@ rule Backdoor_Webshell {
     severity = "critical"
     description = "Webshell: evaluates or executes what the HTTP request sends"
     reference = "https://attack.mitre.org/techniques/T1505/003/"
+    date = "2026-12-04"
   strings:
     $php = /(eval|assert|system|passthru|shell_exec|popen|proc_open|exec)\s*\(\s*(base64_decode\s*\(\s*|gzinflate\s*\(\s*|str_rot13\s*\(\s*)*\$_(GET|POST|REQUEST|COOKIE|SERVER\[.HTTP_)/ nocase
     $jsp = /Runtime\.getRuntime\(\)\.exec\(\s*request\.getParameter\(/
@@ -41,6 +43,7 @@ rule Rootkit_LdSoPreload {
     severity = "high"
     description = "/etc/ld.so.preload injects a library into every process (a userland rootkit hook)"
     reference = "https://attack.mitre.org/techniques/T1574/006/"
+    date = "2026-12-04"
   condition:
     filepath == "etc/ld.so.preload" and filesize > 0
 }
@@ -51,6 +54,7 @@ rule Persistence_Download_And_Run {
     severity = "critical"
     description = "Cron job or systemd unit that downloads code and runs it"
     reference = "https://attack.mitre.org/techniques/T1053/003/"
+    date = "2026-12-04"
   strings:
     $pipe = /(curl|wget)\s[^\n]{0,200}\|\s*(ba|da|z)?sh\b/
     $exec = /(curl|wget)\s[^\n]{0,200}(-o|-O)\s*\S+[^\n]{0,100}(&&|;)\s*(chmod\s+\S+\s+\S+\s*(&&|;)\s*)?(\.\/|\/tmp\/|\/var\/tmp\/|\/dev\/shm\/)\S+/

@@ -7,6 +7,7 @@ rule HackTool_Nmap {
     severity = "medium"
     description = "Nmap network scanner"
     reference = "https://nmap.org/"
+    date = "2026-12-04"
   strings:
     $site = "https://nmap.org/book/man.html"
     $xmas = "Nmap wishes you a merry Christmas"
@@ -21,6 +22,7 @@ rule HackTool_Hydra {
     severity = "medium"
     description = "THC Hydra network login brute forcer"
     reference = "https://github.com/vanhauser-thc/thc-hydra"
+    date = "2026-12-04"
   strings:
     $repo = "github.com/vanhauser-thc/thc-hydra"
     $banner = "Hydra - THC password cracker"
@@ -34,6 +36,7 @@ rule HackTool_John {
     severity = "medium"
     description = "John the Ripper password cracker"
     reference = "https://www.openwall.com/john/"
+    date = "2026-12-04"
   strings:
     $banner = "John the Ripper password cracker"
     $pot = "john.pot"
@@ -47,6 +50,7 @@ rule HackTool_Masscan {
     severity = "medium"
     description = "Masscan port scanner"
     reference = "https://github.com/robertdavidgraham/masscan"
+    date = "2026-12-04"
   strings:
     $format = "masscan/1.1"
     $nmap = "masscan --nmap"
@@ -60,6 +64,7 @@ rule HackTool_Tunnel {
     severity = "medium"
     description = "Tunnelling / reverse proxy tool (chisel, frp)"
     reference = "https://attack.mitre.org/techniques/T1572/"
+    date = "2026-12-04"
   strings:
     $chisel = "github.com/jpillora/chisel"
     $frp = "github.com/fatedier/frp"
@@ -73,6 +78,7 @@ rule HackTool_Credential_Dumper {
     severity = "high"
     description = "Credential dumper (mimikatz, LaZagne, mimipenguin)"
     reference = "https://attack.mitre.org/techniques/T1003/"
+    date = "2026-12-04"
   strings:
     $sekurlsa = "sekurlsa::logonpasswords" nocase
     $lazagne = "lazagne" nocase fullword

@@ -7,6 +7,7 @@ rule Miner_XMRig_Executable {
     severity = "critical"
     description = "XMRig-style cryptominer executable (strings decide, not the name)"
     reference = "https://github.com/xmrig/xmrig"
+    date = "2026-12-04"
   strings:
     $xmrig = "xmrig" nocase
     $donate = "donate-level"
@@ -28,6 +29,7 @@ rule Miner_Config_JSON {
     severity = "high"
     description = "Cryptominer configuration (XMRig-style JSON with pools)"
     reference = "https://xmrig.com/docs/miner/config"
+    date = "2026-12-04"
   strings:
     $pools = "\"pools\""
     $url = /"url"\s*:\s*"[^"]{0,200}(stratum\+(tcp|ssl|tls)|monero|minexmr|supportxmr|nanopool|2miners|hashvault|moneroocean|herominers|c3pool|xmrpool)/ nocase
@@ -47,6 +49,7 @@ rule Miner_Dropper_Script {
     severity = "critical"
     description = "Script that downloads a cryptominer, makes it executable and runs it"
     reference = "https://attack.mitre.org/techniques/T1496/"
+    date = "2026-12-04"
   strings:
     $download = /(curl|wget)\s[^\n]{0,300}/
     $chmod = /chmod\s+(\+x|[ua]\+x|[0-7]?[0-7][0-7][157])\s/

@@ -7,6 +7,7 @@ rule Npm_Install_Hook_Fetch_And_Run {
     severity = "critical"
     description = "npm preinstall/install/postinstall script that downloads and runs code"
     reference = "https://attack.mitre.org/techniques/T1195/002/"
+    date = "2026-12-04"
   strings:
     $hook = /"(pre|post)?install"\s*:\s*"[^"]{0,500}(curl|wget|https?:\/\/|node\s+-e|eval\(|base64\s+-d|\|\s*(ba)?sh)[^"]{0,500}"/
   condition:
@@ -19,6 +20,7 @@ rule Python_Setup_Exfiltration {
     severity = "critical"
     description = "setup.py that sends the environment away or downloads and runs a payload"
     reference = "https://attack.mitre.org/techniques/T1195/002/"
+    date = "2026-12-04"
   strings:
     $environ = /os\.environ|os\.getenv|getpass\.getuser|socket\.gethostname/
     $send = /(requests\.(post|get)|urllib\.request\.urlopen|urlopen|http\.client\.HTTPS?Connection)\s*\(/

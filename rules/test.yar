@@ -6,6 +6,7 @@ rule EICAR_Test_File {
     severity = "critical"
     description = "EICAR antivirus test file"
     reference = "https://www.eicar.org/download-anti-malware-testfile/"
+    date = "2026-12-04"
   strings:
     $eicar = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
   condition:

@@ -78,7 +78,7 @@ pub struct LayerDigests {
 const CHUNK: usize = 256 << 10;
 /// Buffers in flight between the stages: enough that none waits for a buffer while the others
 /// hold theirs.
-const POOL: usize = 6;
+const POOL: usize = 16;
 const RATIO_FLOOR: u64 = 1 << 20;
 
 /// Decodes a layer blob and calls `read_tar` with its uncompressed tar stream. After `read_tar`

@@ -11,6 +11,7 @@
 mod analyzer;
 pub mod analyzers;
 mod assemble;
+mod helper;
 mod limits;
 pub mod merge;
 mod nested;

@@ -12,7 +12,7 @@ use stowaway_image::ImageError;
 use crate::analyzer::Analyzer;
 use crate::assemble::{Header, ScannedLayer, assemble};
 use crate::source::{LayerScan, ScanError, ScanOptions};
-use crate::walk::{EntryKind, LayerEntry, Walker};
+use crate::walk::{EntryKind, LayerEntry, Walker, walk_with_helper};
 
 pub(crate) fn scan(
     dir: &Path,
@@ -25,7 +25,36 @@ pub(crate) fn scan(
     }
     options.progress.start(None, 1);
     let nested_budget = AtomicU64::new(0);
-    let mut walker = Walker::new(analyzers, &options.limits, &nested_budget);
+    let walk = walk_with_helper(analyzers, &options.limits, &nested_budget, |walker| {
+        walk_dir(dir, walker, options);
+        Ok(())
+    })
+    .map_err(|e| ImageError::invalid(&input, e.to_string()))?;
+    options.progress.layer_done();
+    let scan = LayerScan {
+        walk,
+        digests: None,
+    };
+    let header = Header {
+        name: input,
+        tags: Vec::new(),
+        config_digest: None,
+        manifest_digest: None,
+        platform: None,
+        history: Vec::new(),
+    };
+    Ok(assemble(
+        header,
+        &[ScannedLayer {
+            spec: None,
+            scan: &scan,
+        }],
+        analyzers,
+    ))
+}
+
+/// Walks every entry below `dir` (symlinks recorded, never followed) in name order.
+fn walk_dir(dir: &Path, walker: &mut Walker<'_>, options: &ScanOptions) {
     for item in walkdir::WalkDir::new(dir)
         .follow_links(false)
         .sort_by_file_name()
@@ -100,25 +129,4 @@ pub(crate) fn scan(
             link,
         });
     }
-    options.progress.layer_done();
-    let scan = LayerScan {
-        walk: walker.finish(),
-        digests: None,
-    };
-    let header = Header {
-        name: input,
-        tags: Vec::new(),
-        config_digest: None,
-        manifest_digest: None,
-        platform: None,
-        history: Vec::new(),
-    };
-    Ok(assemble(
-        header,
-        &[ScannedLayer {
-            spec: None,
-            scan: &scan,
-        }],
-        analyzers,
-    ))
 }

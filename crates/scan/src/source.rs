@@ -22,7 +22,7 @@ use crate::limits::Limits;
 use crate::nested::{self, Format};
 use crate::progress::{Progress, ProgressReader};
 use crate::rootfs;
-use crate::walk::{Walk, Walker};
+use crate::walk::{Walk, walk_with_helper};
 
 /// What to scan.
 #[derive(Debug, Clone)]
@@ -176,9 +176,9 @@ fn scan_layer(
     nested_budget: &AtomicU64,
 ) -> Result<LayerScan, ScanError> {
     let (walk, digests) = layer::decode(blob, limits.layer(), |tar| {
-        let mut walker = Walker::new(analyzers, limits, nested_budget);
-        walker.walk_layer_tar(tar)?;
-        Ok(walker.finish())
+        walk_with_helper(analyzers, limits, nested_budget, |walker| {
+            walker.walk_layer_tar(tar)
+        })
     })
     .map_err(|e| ScanError::Layer {
         input: input.to_string(),

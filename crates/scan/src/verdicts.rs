@@ -61,3 +61,17 @@ impl Tally {
         }
     }
 }
+
+/// Adds `other` (another tally of the same engines on the same file) to `results`: times add
+/// up, the worse verdict wins.
+pub(crate) fn absorb(results: &mut [EngineResult], other: Vec<EngineResult>) {
+    for theirs in other {
+        if let Some(ours) = results.iter_mut().find(|r| r.engine == theirs.engine) {
+            ours.time_us += theirs.time_us;
+            if theirs.verdict > ours.verdict {
+                ours.verdict = theirs.verdict;
+                ours.threat = theirs.threat;
+            }
+        }
+    }
+}

@@ -16,9 +16,10 @@ use sha2::Digest as _;
 use stowaway_findings::{EngineResult, EntryType, NotScannedCode, Sha256};
 
 use crate::analyzer::{Analyzer, FileMeta, HEAD_BYTES, Output};
+use crate::helper::{self, Done, Helper, Job};
 use crate::limits::Limits;
 use crate::nested::{self, Format};
-use crate::verdicts::Tally;
+use crate::verdicts::{Tally, absorb};
 
 /// Why an archive inside the image could not be read: the code and the words.
 type Failure = (NotScannedCode, String);
@@ -30,10 +31,6 @@ fn io_failure(error: &io::Error) -> Failure {
 fn zip_failure(error: &zip::result::ZipError) -> Failure {
     (nested::code_of_zip(error), error.to_string())
 }
-
-/// Files whole in memory from this size on are hashed on a thread of their own while the
-/// analyzers run: below it, starting the thread costs more than it saves.
-const HASH_ASIDE_BYTES: usize = 256 << 10;
 
 /// What a layer entry is, including the overlay markers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +104,8 @@ pub struct Walker<'a> {
     analyzers: &'a [Box<dyn Analyzer>],
     limits: &'a Limits,
     nested_budget: &'a AtomicU64,
+    /// The thread that analyses whole files beside this one, when there is one.
+    helper: Option<Helper>,
     walk: Walk,
     /// Entry index of each regular file walked so far, for hard links.
     files: HashMap<String, usize>,
@@ -130,6 +129,30 @@ fn invalid(message: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message)
 }
 
+/// Runs `walk` with a walker whose files that are whole in memory are analysed on a second
+/// thread (see `helper`), and returns what it learned. For a layer, whose walk is one thread.
+pub fn walk_with_helper(
+    analyzers: &[Box<dyn Analyzer>],
+    limits: &Limits,
+    nested_budget: &AtomicU64,
+    walk: impl FnOnce(&mut Walker<'_>) -> io::Result<()>,
+) -> io::Result<Walk> {
+    std::thread::scope(|scope| {
+        let (jobs, incoming) = std::sync::mpsc::sync_channel(helper::QUEUED_FILES);
+        let (finished, done) = std::sync::mpsc::channel();
+        let thread = scope.spawn(move || helper::serve(analyzers, incoming, finished));
+        let mut walker = Walker::new(analyzers, limits, nested_budget);
+        walker.helper = Some(Helper::new(jobs, done));
+        let walked = walk(&mut walker);
+        let result = walker.finish();
+        // A panic there is a bug: let it be one here too.
+        if let Err(panic) = thread.join() {
+            std::panic::resume_unwind(panic);
+        }
+        walked.map(|()| result)
+    })
+}
+
 impl<'a> Walker<'a> {
     pub fn new(
         analyzers: &'a [Box<dyn Analyzer>],
@@ -140,14 +163,53 @@ impl<'a> Walker<'a> {
             analyzers,
             limits,
             nested_budget,
+            helper: None,
             walk: Walk::default(),
             files: HashMap::new(),
             buf: vec![0; 256 << 10],
         }
     }
 
-    pub fn finish(self) -> Walk {
+    /// Ends the walk: waits for the helper, if any, and puts its outputs and verdicts where
+    /// they belong.
+    pub fn finish(mut self) -> Walk {
+        if let Some(helper) = self.helper.take() {
+            let done = helper.finish();
+            self.put_back(done);
+        }
         self.walk
+    }
+
+    /// Inserts the helper's outputs at the places the walker kept for them (in the order the
+    /// jobs were sent) and adds its verdicts to the files' entries.
+    fn put_back(&mut self, done: Vec<Done>) {
+        let extra: usize = done.iter().map(|d| d.outputs.len()).sum();
+        let mut recorded = std::mem::take(&mut self.walk.outputs).into_iter();
+        let mut outputs = Vec::with_capacity(recorded.len() + extra);
+        let mut taken = 0;
+        for finished in done {
+            outputs.extend(
+                recorded
+                    .by_ref()
+                    .take(finished.outputs_at.saturating_sub(taken)),
+            );
+            taken = taken.max(finished.outputs_at);
+            outputs.extend(finished.outputs.into_iter().map(|output| Located {
+                path: finished.path.clone(),
+                member: finished.member.clone(),
+                output,
+            }));
+            if let Some(entry) = self
+                .walk
+                .verdicts
+                .get_mut(finished.verdicts_at)
+                .filter(|e| e.path == finished.path && e.member == finished.member)
+            {
+                absorb(&mut entry.results, finished.results);
+            }
+        }
+        outputs.extend(recorded);
+        self.walk.outputs = outputs;
     }
 
     pub fn push_entry(&mut self, entry: LayerEntry) {
@@ -353,10 +415,8 @@ impl<'a> Walker<'a> {
             head: &head,
         };
         let analyzers = self.analyzers;
-        let wanting: Vec<&dyn Analyzer> = analyzers
-            .iter()
-            .map(|a| a.as_ref())
-            .filter(|a| a.wants(&meta))
+        let wanting: Vec<usize> = (0..analyzers.len())
+            .filter(|&i| analyzers[i].wants(&meta))
             .collect();
         let format = match nested::sniff(&head) {
             Some(format) if depth >= self.limits.max_depth => {
@@ -417,46 +477,28 @@ impl<'a> Walker<'a> {
         reader.take(room).read_to_end(&mut content)?;
         // Fewer bytes than the room: the reader is at its end and the file is whole in memory.
         let whole = content.len() < self.limits.max_in_memory;
-        let run_analyzers = |content: &[u8], complete: bool, tally: &mut Tally| {
-            let meta = FileMeta {
-                path,
-                member,
-                size,
-                mode,
-                head: &content[..content.len().min(HEAD_BYTES)],
-            };
-            let mut outputs = Vec::new();
-            for analyzer in &wanting {
-                tally.run(*analyzer, &mut outputs, |out| {
-                    analyzer.analyze(&meta, content, complete, out)
-                });
-            }
-            outputs
-        };
+        hasher.update(&content);
+        if whole && format.is_none() && !wanting.is_empty() && self.helper.is_some() {
+            // Whole in memory and no archive: the helper analyses it while this thread goes on.
+            self.hand_over(path, member, size, mode, content, wanting)?;
+            return Ok(Sha256(hasher.finalize().into()));
+        }
         let mut spool: Result<Option<File>, Failure> = Ok(None);
-        let (outputs, complete) = if whole && content.len() >= HASH_ASIDE_BYTES {
-            // A large file whole in memory: hash it on a second thread while the analyzers
-            // (the malware engines, mostly) read it, so that one busy layer uses two cores.
-            let outputs = std::thread::scope(|scope| {
-                let hashing = scope.spawn(|| hasher.update(&content));
-                let outputs = run_analyzers(&content, true, tally);
-                hashing
-                    .join()
-                    .map_err(|_| io::Error::other("the hashing thread panicked"))
-                    .map(|()| outputs)
-            })?;
-            (outputs, true)
+        let complete = if format.is_some() && !whole {
+            let (rest, spooled) = self.spool_rest(reader, &mut hasher, &content)?;
+            spool = spooled.map(Some);
+            rest == 0
         } else {
-            hasher.update(&content);
-            let complete = if format.is_some() && !whole {
-                let (rest, spooled) = self.spool_rest(reader, &mut hasher, &content)?;
-                spool = spooled.map(Some);
-                rest == 0
-            } else {
-                self.stream_rest(reader, &mut hasher)? == 0
-            };
-            (run_analyzers(&content, complete, tally), complete)
+            self.stream_rest(reader, &mut hasher)? == 0
         };
+        let meta = FileMeta {
+            path,
+            member,
+            size,
+            mode,
+            head: &content[..content.len().min(HEAD_BYTES)],
+        };
+        let outputs = helper::analyze(analyzers, &wanting, &meta, &content, complete, tally);
         self.record(path, member, outputs);
         if !complete && !wanting.is_empty() {
             self.skip(
@@ -508,6 +550,35 @@ impl<'a> Walker<'a> {
             }
         }
         Ok(Sha256(hasher.finalize().into()))
+    }
+
+    /// Sends a file whole in memory to the helper, keeping the places of its outputs and
+    /// verdicts (the entry `visit_file` pushes next).
+    fn hand_over(
+        &mut self,
+        path: &str,
+        member: Option<&str>,
+        size: u64,
+        mode: u32,
+        content: Vec<u8>,
+        wanting: Vec<usize>,
+    ) -> io::Result<()> {
+        let job = Job {
+            outputs_at: self.walk.outputs.len(),
+            verdicts_at: self.walk.verdicts.len(),
+            path: path.to_string(),
+            member: member.map(str::to_string),
+            size,
+            mode,
+            content,
+            wanting,
+        };
+        match &mut self.helper {
+            Some(helper) => helper
+                .send(job)
+                .map_err(|()| io::Error::other("the analysing thread stopped")),
+            None => Ok(()),
+        }
     }
 
     /// Hashes the rest of `reader` and writes the whole file (`content` already read, then the
