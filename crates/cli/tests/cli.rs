@@ -581,3 +581,129 @@ fn an_unreachable_clamd_fails_closed() {
     let failed = findings.iter().filter(|f| f["kind"] == "engine").count();
     assert_eq!(failed, 4, "one per file: os-release, miner, motd, app.txt");
 }
+
+#[test]
+fn user_rules_broken_rules_engine_switches_and_the_compiled_rules_cache() {
+    let run = Run::new();
+    let archive = run.file("example.tar", &docker_save_classic(&[example()]).to_tar());
+    let archive = archive.to_str().unwrap();
+    let rules = run.dir.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("app.yar"),
+        "rule Local_App_Marker {\n  meta:\n    category = \"malware\"\n    severity = \"critical\"\n    description = \"the app marker\"\n  strings:\n    $a = \"app\"\n  condition:\n    $a and filepath == \"srv/app.txt\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        rules.join("broken.yar"),
+        "rule Broken {\n  condition:\n    nonsense\n}\n",
+    )
+    .unwrap();
+    let rules_arg = rules.to_str().unwrap();
+    let ids = |out: &Output| -> Vec<String> {
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        json["images"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    };
+
+    // A broken file is named with its line and skipped; the good rule still blocks.
+    let out = run.stowaway(
+        &["scan", "--format", "json", "--rules", rules_arg, archive],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let broken = rules.join("broken.yar").display().to_string();
+    assert!(
+        text(&out.stderr).contains(&format!("warning: rule skipped: {broken}:3:5: ")),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(ids(&out), ["Local_App_Marker", "STW-EXEC-UNUSUAL-PLACE"]);
+
+    // --strict-rules: the same file is an error, exit 2, one line.
+    let strict = run.stowaway(
+        &["scan", "--strict-rules", "--rules", rules_arg, archive],
+        None,
+    );
+    assert_eq!(strict.status.code(), Some(2));
+    let stderr = text(&strict.stderr);
+    assert!(stderr.contains(&format!("{broken}:3:5: ")), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+
+    // Without the broken file the rule set compiles cleanly and is cached in compiled form.
+    std::fs::remove_file(rules.join("broken.yar")).unwrap();
+    let cache = run.dir.path().join("cache");
+    let cached = || {
+        std::fs::read_dir(&cache)
+            .map(|d| d.filter_map(|e| e.ok()).count())
+            .unwrap_or(0)
+    };
+    let before = cached();
+    let out = run.stowaway(
+        &["scan", "--format", "json", "--rules", rules_arg, archive],
+        None,
+    );
+    assert_eq!(ids(&out), ["Local_App_Marker", "STW-EXEC-UNUSUAL-PLACE"]);
+    assert_eq!(cached(), before + 1);
+    let again = run.stowaway(
+        &["scan", "--format", "json", "--rules", rules_arg, archive],
+        None,
+    );
+    assert_eq!(ids(&again), ids(&out));
+    assert_eq!(cached(), before + 1);
+
+    // Engines can be turned off; the report lists only those that ran.
+    let off = run.stowaway(
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--no-yara",
+            "--no-heuristics",
+            archive,
+        ],
+        None,
+    );
+    assert_eq!(off.status.code(), Some(0), "{}", text(&off.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&off.stdout).unwrap();
+    let analyzers: Vec<&str> = json["analyzers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(analyzers, ["os-release", "unusual-executable"]);
+    assert!(json["images"][0].get("malware").is_none());
+    let bundled_off = run.stowaway(
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--no-bundled-rules",
+            "--rules",
+            rules_arg,
+            archive,
+        ],
+        None,
+    );
+    let json: serde_json::Value = serde_json::from_slice(&bundled_off.stdout).unwrap();
+    let yara = json["analyzers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "yara-x")
+        .unwrap();
+    assert!(
+        yara["definitions"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 rules from 1 files"),
+        "{yara}"
+    );
+}

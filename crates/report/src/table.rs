@@ -149,7 +149,7 @@ fn malware(
             .unwrap_or_else(|| "-".into());
         rows.push(vec![
             engine.clone(),
-            truncate(&definitions, 70),
+            truncate(&definitions, 90),
             detections.to_string(),
             failed.to_string(),
             format!("{:.2} s", micros as f64 / 1e6),
