@@ -7,12 +7,14 @@
 //! The JSON form of [`Report`] is the stable, versioned report schema: bump [`SCHEMA_VERSION`] on
 //! any change that a consumer could notice, and regenerate `docs/report.schema.json`.
 
+mod package;
 mod policy;
 mod report;
 mod sha256;
 mod text;
 mod verdict;
 
+pub use package::{Package, PackageType, SourcePackage, normalize_python_name};
 pub use policy::{FailOn, FailOnError, Selector};
 pub use report::*;
 pub use sha256::Sha256;

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{MalwareReport, NotScannedCode, Sha256};
+use crate::{MalwareReport, NotScannedCode, Package, Sha256};
 
 /// Version of the JSON report schema (`docs/report.schema.json`).
 pub const SCHEMA_VERSION: &str = "2";
@@ -378,6 +378,9 @@ pub struct ImageReport {
     /// Every entry of every layer, including those deleted or replaced later.
     pub inventory: Vec<InventoryEntry>,
     pub archive_members: Vec<ArchiveMember>,
+    /// Every package the catalogers found (the SBOM), including those a later layer removed or
+    /// replaced; each says which layer introduced it and whether it is still installed.
+    pub packages: Vec<Package>,
     /// Per-file, per-engine malware verdicts; absent when no malware engine ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub malware: Option<MalwareReport>,

@@ -2,7 +2,7 @@
 //! analyzer each file's metadata and first bytes, and hands the content to those that want it.
 //! Analyzers never open files; each file is read once whatever the number of analyzers.
 
-use stowaway_findings::{Finding, OsInfo, Sha256};
+use stowaway_findings::{Finding, OsInfo, Package, PackageType, Sha256};
 
 /// How many leading bytes of every file analyzers see before they decide whether they want it.
 pub const HEAD_BYTES: usize = 8 << 10;
@@ -38,6 +38,16 @@ pub enum Output {
     Finding(Finding),
     /// The file identifies the operating system.
     Os(OsInfo),
+    /// The file records an installed package; the assembly fills in its location and PURL.
+    Package(Package),
+    /// The files an OS package installed (dpkg's `info/<name>.list`, an rpm header's file list,
+    /// apk's `R:` lines), without a leading `/`. Language packages recorded in one of them get
+    /// that OS package as their owner.
+    Owns {
+        package_type: PackageType,
+        name: String,
+        files: Vec<String>,
+    },
 }
 
 /// One analysis that runs over files of every layer.

@@ -3,12 +3,12 @@
 //! build step).
 
 use std::cmp::Reverse;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use stowaway_findings::{
     ArchiveMember, Counts, FileScan, FileStatus, Finding, HistoryEntry, ImageReport, Integrity,
     InventoryEntry, Kind, LayerSummary, LayerThreats, Location, MalwareReport, NotScanned, OsInfo,
-    Severity, Verdict, VerdictCounts,
+    Package, PackageType, Severity, Verdict, VerdictCounts,
 };
 use stowaway_image::LayerSpec;
 
@@ -227,6 +227,8 @@ pub(crate) fn assemble(
     let mut archive_members = Vec::new();
     let mut not_scanned = Vec::new();
     let mut os_candidates: Vec<(usize, OsInfo, FileStatus)> = Vec::new();
+    let mut recorded: Vec<Recorded> = Vec::new();
+    let mut owned: HashMap<&str, (PackageType, &str)> = HashMap::new();
     for (i, layer) in layers.iter().enumerate() {
         let walk = &layer.scan.walk;
         for (entry, status) in walk.entries.iter().zip(&statuses[i]) {
@@ -273,6 +275,21 @@ pub(crate) fn assemble(
                 Output::Os(info) => {
                     os_candidates.push((i, info.clone(), status_of(i, &located.path)))
                 }
+                Output::Package(package) => recorded.push(Recorded {
+                    layer: i,
+                    path: &located.path,
+                    member: located.member.as_ref(),
+                    package,
+                }),
+                Output::Owns {
+                    package_type,
+                    name,
+                    files,
+                } => {
+                    for file in files {
+                        owned.insert(file, (*package_type, name));
+                    }
+                }
             }
         }
     }
@@ -287,6 +304,8 @@ pub(crate) fn assemble(
             (rank, Reverse(*layer))
         })
         .map(|(_, info, _)| info);
+    let mut packages = packages(recorded, &status_of, &summaries, os.as_ref());
+    set_owners(&mut packages, &owned);
 
     findings.sort_by(|a, b| {
         let key = |f: &Finding| {
@@ -321,6 +340,125 @@ pub(crate) fn assemble(
         not_scanned,
         inventory,
         archive_members,
+        packages,
         malware,
     }
+}
+
+/// Gives each language package whose record an installed OS package put there that package's
+/// PURL as its owner, so that vulnerability matching can defer to the distribution's version.
+fn set_owners(packages: &mut [Package], owned: &HashMap<&str, (PackageType, &str)>) {
+    let installed: HashMap<(PackageType, &str), String> = packages
+        .iter()
+        .filter(|p| p.package_type.is_os())
+        .filter(|p| p.location.as_ref().is_some_and(|l| l.status.is_present()))
+        .map(|p| ((p.package_type, p.name.as_str()), p.purl.clone()))
+        .collect();
+    let mut owners = Vec::new();
+    for (i, package) in packages.iter().enumerate() {
+        let Some(location) = package.location.as_ref() else {
+            continue;
+        };
+        if package.package_type.is_os() {
+            continue;
+        }
+        if let Some(purl) = owned.get(location.path.as_str()).and_then(|&(t, name)| installed.get(&(t, name))) {
+            owners.push((i, purl.clone()));
+        }
+    }
+    for (i, purl) in owners {
+        packages[i].owner = Some(purl);
+    }
+}
+
+/// A package as a cataloger reported it: in which layer's copy of which file.
+struct Recorded<'a> {
+    layer: usize,
+    path: &'a str,
+    member: Option<&'a String>,
+    package: &'a Package,
+}
+
+/// Follows every package-recording file (a dpkg status, a `package.json`, a jar's
+/// `pom.properties`) through the layers that wrote it. A package that a later copy of the file
+/// still lists was introduced by the first copy that listed it; one that a later copy no longer
+/// lists was removed (or, under another version, replaced) by that layer; what the last copy lists
+/// shares the fate of that file. Every package gets its PURL for the image's OS.
+fn packages(
+    recorded: Vec<Recorded>,
+    status_of: &dyn Fn(usize, &str) -> FileStatus,
+    summaries: &[LayerSummary],
+    os: Option<&OsInfo>,
+) -> Vec<Package> {
+    // (path, member) → the copies of that file in layer order, each with what it lists.
+    type Copies<'a> = Vec<(usize, Vec<&'a Package>)>;
+    let mut files: BTreeMap<(&str, Option<&String>), Copies> = BTreeMap::new();
+    for r in recorded {
+        let copies = files.entry((r.path, r.member)).or_default();
+        match copies.last_mut() {
+            Some((layer, listed)) if *layer == r.layer => listed.push(r.package),
+            _ => copies.push((r.layer, vec![r.package])),
+        }
+    }
+    let same_name = |a: &Package, b: &Package| {
+        a.package_type == b.package_type && a.group == b.group && a.name == b.name
+    };
+    let same = |a: &Package, b: &Package| {
+        same_name(a, b) && a.version == b.version && a.arch == b.arch
+    };
+    let place = |package: &Package, introduced: usize, path: &str, member, status| {
+        let mut package = package.clone();
+        package.purl = package.purl(os);
+        package.location = Some(Location {
+            layer: introduced,
+            layer_digest: summaries[introduced].diff_id.clone(),
+            path: path.to_string(),
+            member,
+            status,
+            created_by: summaries[introduced].created_by.clone(),
+        });
+        package
+    };
+    let mut out = Vec::new();
+    for ((path, member), copies) in files {
+        let mut current: Vec<(&Package, usize)> = Vec::new();
+        let mut last_layer = 0;
+        for (layer, listed) in copies {
+            let mut next = Vec::with_capacity(listed.len());
+            for package in listed {
+                let introduced = match current.iter().position(|(old, _)| same(old, package)) {
+                    Some(i) => current.swap_remove(i).1,
+                    None => layer,
+                };
+                next.push((package, introduced));
+            }
+            for (old, introduced) in current {
+                let status = if next.iter().any(|(new, _)| same_name(old, new)) {
+                    FileStatus::Replaced { layer }
+                } else {
+                    FileStatus::Removed { layer }
+                };
+                out.push(place(old, introduced, path, member.cloned(), status));
+            }
+            current = next;
+            last_layer = layer;
+        }
+        let status = status_of(last_layer, path);
+        for (package, introduced) in current {
+            out.push(place(package, introduced, path, member.cloned(), status));
+        }
+    }
+    out.sort_by(|a, b| {
+        let key = |p: &Package| {
+            (
+                p.package_type,
+                p.group.clone(),
+                p.name.clone(),
+                p.version.clone(),
+                p.location.as_ref().map(|l| (l.layer, l.path.clone(), l.member.clone())),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    out
 }
