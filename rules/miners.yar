@@ -59,3 +59,23 @@ rule Miner_Dropper_Script {
   condition:
     filesize < 1MB and $download and $chmod and ($miner or $stratum or $donate)
 }
+
+rule Miner_Launch_Command {
+  meta:
+    category = "miner"
+    severity = "high"
+    description = "Script or unit that starts a cryptominer: a mining pool with a wallet, miner options or algorithm"
+    reference = "https://xmrig.com/docs/miner/command-line-options"
+    date = "2026-12-04"
+  strings:
+    $stratum = /stratum\+(tcp|ssl|tls):\/\/[a-z0-9.\-]{3,100}:[0-9]{2,5}/ nocase
+    $pool = /(minexmr|supportxmr|nanopool|2miners|hashvault|moneroocean|herominers|c3pool|xmrpool|unmineable)\.(com|org|net|pro|stream|io)\b/ nocase
+    $user = / -u [0-9A-Za-z._]{20}/
+    $user_long = /--(user|wallet)[= ][0-9A-Za-z._]{20}/
+    $algo = / -a (rx\/0|rx\/wow|cn\/[a-z0-9]+|randomx|cryptonight|kawpow|ethash)\b/ nocase
+    $algo_long = /--algo[= ](rx\/0|rx\/wow|cn\/[a-z0-9]+|randomx|cryptonight|kawpow|ethash)\b/ nocase
+    $donate = "--donate-level"
+  condition:
+    filesize < 1MB and not uint32(0) == 0x464c457f and
+    ($stratum or $pool) and any of ($user*, $algo*, $donate)
+}

@@ -16,12 +16,16 @@
 //!
 //! and the peak memory of (c) alone, in a child process (`--scan-only`). The results go to stdout
 //! and to `bench/RESULTS.md`; `bench/README.md` explains them and the targets.
+//!
+//! With `--sbom` it times cataloguing against Syft instead (see [`sbom`]), into
+//! `bench/SBOM-RESULTS.md`.
 
 mod content;
 mod image;
 mod malware;
 mod measure;
 mod report;
+mod sbom;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -66,6 +70,11 @@ struct Args {
     /// Leave out the malware rows (m), (y), (k).
     #[arg(long)]
     no_malware: bool,
+    /// Time cataloguing (`stowaway sbom`) against Syft on this image (multi-layer only) and on
+    /// an image of 2,000 npm packages, instead of the walker rows; results go to
+    /// bench/SBOM-RESULTS.md unless --results says otherwise.
+    #[arg(long)]
+    sbom: bool,
     /// Only scan this archive and report time and peak memory (used by the bench itself).
     #[arg(long, value_name = "ARCHIVE", hide = true)]
     scan_only: Option<PathBuf>,
@@ -106,6 +115,9 @@ fn main() -> anyhow::Result<()> {
 
     let words = content::Words::new(args.seed);
     let files = content::plan(args.seed, args.size_mb << 20, &words);
+    if args.sbom {
+        return run_sbom(&args, &machine, &files, &words, &dir, reuse);
+    }
     let mut layer_counts = vec![usize::from(args.layers)];
     if args.layers > 1 {
         layer_counts.push(1);
@@ -150,12 +162,8 @@ fn main() -> anyhow::Result<()> {
     let sha256_rate = 1024.0 / measure::median(&sha).as_secs_f64().max(1e-9);
     machine.load_after = report::load_average();
 
-    let command = format!(
-        "cargo run --release -p stowaway-bench -- {}",
-        std::env::args().skip(1).collect::<Vec<_>>().join(" ")
-    );
     let markdown = report::render(
-        command.trim_end(),
+        &command_line(),
         &machine,
         usize::from(args.reps),
         args.gzip_level,
@@ -170,6 +178,72 @@ fn main() -> anyhow::Result<()> {
     std::fs::write(&args.results, &markdown)
         .with_context(|| format!("writing {}", args.results.display()))?;
     eprintln!("results written to {}", args.results.display());
+    Ok(())
+}
+
+/// The command line that reproduces this run.
+fn command_line() -> String {
+    format!(
+        "cargo run --release -p stowaway-bench -- {}",
+        std::env::args().skip(1).collect::<Vec<_>>().join(" ")
+    )
+    .trim_end()
+    .to_string()
+}
+
+/// `--sbom`: the walker benchmark's image and the npm image, cataloguing against Syft.
+fn run_sbom(
+    args: &Args,
+    machine: &Machine,
+    files: &[content::PlannedFile],
+    words: &content::Words,
+    dir: &Path,
+    reuse: bool,
+) -> anyhow::Result<()> {
+    let layers = usize::from(args.layers);
+    let archive = dir.join(format!(
+        "stowaway-bench-{}mib-{layers}layers-seed{}-gzip{}.tar",
+        args.size_mb, args.seed, args.gzip_level
+    ));
+    if !(reuse && archive.is_file()) {
+        eprintln!("writing {}", archive.display());
+        image::generate(
+            &archive,
+            files,
+            layers,
+            words,
+            args.gzip_level,
+            machine.cores,
+        )?;
+    }
+    let npm = dir.join(format!("stowaway-bench-npm{}.tar", sbom::NPM_PACKAGES));
+    if !(reuse && npm.is_file()) {
+        eprintln!("writing {}", npm.display());
+        sbom::write_npm_image(&npm)?;
+    }
+    let images = [
+        (
+            format!(
+                "{} MiB of files in {layers} layers (the walker benchmark's image)",
+                args.size_mb
+            ),
+            archive,
+        ),
+        (
+            format!("{} installed npm packages", sbom::NPM_PACKAGES),
+            npm,
+        ),
+    ];
+    let markdown = sbom::run(&command_line(), machine, &images, args.reps)?;
+    println!("{markdown}");
+    let results = if args.results == default_results() {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/SBOM-RESULTS.md")
+    } else {
+        args.results.clone()
+    };
+    std::fs::write(&results, &markdown)
+        .with_context(|| format!("writing {}", results.display()))?;
+    eprintln!("results written to {}", results.display());
     Ok(())
 }
 

@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use stowaway_findings::{AnalyzerInfo, FailOn, Report, SCHEMA_VERSION, Tool};
 use stowaway_image::Platform;
 use stowaway_malware::{Clamd, ClamdAddr, HashReputation, Heuristics, YaraEngine};
-use stowaway_scan::{Input, Limits, ScanOptions, analyzers::default_analyzers};
+use stowaway_scan::{Analyzer, Input, Limits, ScanOptions, analyzers::default_analyzers};
 
 #[derive(Parser)]
 #[command(
@@ -31,6 +31,9 @@ enum Command {
     /// Scan an image: a `docker save` archive, an OCI layout (directory or tar), `-` for an
     /// archive on stdin, or a root filesystem with --rootfs.
     Scan(ScanArgs),
+    /// List the packages installed in an image (OS and language packages, with PURLs), as
+    /// CycloneDX or SPDX JSON, a table, or the JSON report.
+    Sbom(SbomArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -39,8 +42,45 @@ enum Format {
     Json,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SbomFormat {
+    /// CycloneDX 1.6 JSON.
+    #[value(name = "cyclonedx-json")]
+    CyclonedxJson,
+    /// SPDX 2.3 JSON.
+    #[value(name = "spdx-json")]
+    SpdxJson,
+    /// A table of the packages.
+    Table,
+    /// The stowaway JSON report (packages with their layers, including removed ones).
+    Json,
+}
+
+impl SbomFormat {
+    /// The format a file name asks for: `*.spdx.json` is SPDX, anything else CycloneDX.
+    fn for_file(path: &std::path::Path) -> SbomFormat {
+        match path.to_string_lossy().ends_with(".spdx.json") {
+            true => SbomFormat::SpdxJson,
+            false => SbomFormat::CyclonedxJson,
+        }
+    }
+}
+
 #[derive(Args)]
-struct ScanArgs {
+struct SbomArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "cyclonedx-json")]
+    format: SbomFormat,
+    /// Write to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// What to scan, shared by `scan` and `sbom`.
+#[derive(Args)]
+struct InputArgs {
     /// The image archive or OCI layout; `-` reads an archive from stdin.
     #[arg(required_unless_present = "rootfs", conflicts_with = "rootfs")]
     image: Option<String>,
@@ -53,12 +93,30 @@ struct ScanArgs {
     /// Platform to take from a multi-platform OCI index (default: this machine's).
     #[arg(long, value_name = "OS/ARCH[/VARIANT]", value_parser = Platform::parse)]
     platform: Option<Platform>,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(Args)]
+struct ScanArgs {
+    #[command(flatten)]
+    input: InputArgs,
     /// Report format.
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
     /// Write the report to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Also write the SBOM of the image to FILE: SPDX JSON when the name ends in `.spdx.json`,
+    /// else CycloneDX JSON (or as --sbom-format says).
+    #[arg(long, value_name = "FILE")]
+    sbom_out: Option<PathBuf>,
+    /// Format of --sbom-out.
+    #[arg(long, value_enum, requires = "sbom_out")]
+    sbom_format: Option<SbomFormat>,
     /// Exit with 1 when a finding matches: severities (`high` = high or worse), kinds
     /// (malware, pua, vuln, secret, config, typosquat, integrity, suspicious, engine) or KIND:SEVERITY.
     #[arg(long, default_value = "high", value_name = "LIST")]
@@ -94,11 +152,6 @@ struct ScanArgs {
     /// Seconds to wait for clamd on one file.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     clamd_timeout: u64,
-    /// No progress bar.
-    #[arg(long, short)]
-    quiet: bool,
-    #[command(flatten)]
-    limits: LimitArgs,
 }
 
 #[derive(Args)]
@@ -149,6 +202,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => scan(args),
+        Command::Sbom(args) => sbom(args),
     };
     match result {
         Ok(code) => code,
@@ -172,8 +226,9 @@ fn cache_dir() -> Option<PathBuf> {
         .or_else(|| var("HOME").map(|d| d.join(".cache/stowaway")))
 }
 
-fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let (input, input_name) = match (&args.rootfs, args.image.as_deref()) {
+/// Runs the scanner over the input with these analyzers and gathers the report.
+fn run(input: &InputArgs, analyzers: &[Box<dyn Analyzer>]) -> anyhow::Result<Report> {
+    let (source, input_name) = match (&input.rootfs, input.image.as_deref()) {
         (Some(dir), _) => (Input::Rootfs(dir.clone()), dir.display().to_string()),
         (None, Some("-")) => (Input::Stdin, "-".to_string()),
         (None, Some(path)) => (Input::Path(PathBuf::from(path)), path.to_string()),
@@ -181,14 +236,115 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
             anyhow::bail!("nothing to scan: give an image archive, `-`, or --rootfs DIR")
         }
     };
-    let progress = progress::Bar::new(!args.quiet && std::io::stderr().is_terminal());
+    let progress = progress::Bar::new(!input.quiet && std::io::stderr().is_terminal());
     let options = ScanOptions {
-        limits: args.limits.limits(),
-        platform: args.platform.clone().unwrap_or_else(Platform::host),
-        image: args.image_tag.clone(),
+        limits: input.limits.limits(),
+        platform: input.platform.clone().unwrap_or_else(Platform::host),
+        image: input.image_tag.clone(),
         progress: &progress,
     };
+    let images = stowaway_scan::scan(&source, analyzers, &options);
+    progress.finish();
+    Ok(Report {
+        schema_version: SCHEMA_VERSION.to_string(),
+        tool: Tool {
+            name: "stowaway".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        input: input_name,
+        analyzers: analyzers
+            .iter()
+            .map(|a| AnalyzerInfo {
+                id: a.id().to_string(),
+                version: a.version(),
+                definitions: a.definitions(),
+            })
+            .collect(),
+        images: images?,
+    })
+}
+
+/// Writes with `render` to FILE, or to stdout when there is none (a closed pipe is no error).
+fn emit(
+    output: Option<&std::path::Path>,
+    render: impl Fn(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    match output {
+        Some(path) => {
+            let written = std::fs::File::create(path).and_then(|file| {
+                let mut out = std::io::BufWriter::new(file);
+                render(&mut out)?;
+                out.flush()
+            });
+            written.with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => {
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            let _ = render(&mut stdout).and_then(|()| stdout.flush());
+        }
+    }
+    Ok(())
+}
+
+/// RFC 3339 time of the document: `SOURCE_DATE_EPOCH` when set (reproducible builds), else now.
+fn document_time() -> String {
+    let now = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .map(|secs| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+        .unwrap_or_else(std::time::SystemTime::now);
+    humantime::format_rfc3339_seconds(now).to_string()
+}
+
+/// Writes the report's SBOM in `format`; CycloneDX and SPDX describe one image.
+fn write_sbom(
+    report: &Report,
+    format: SbomFormat,
+    output: Option<&std::path::Path>,
+    color: bool,
+) -> anyhow::Result<()> {
+    let image = match (format, report.images.as_slice()) {
+        (SbomFormat::Table | SbomFormat::Json, _) => None,
+        (_, [image]) => Some(image),
+        (_, images) => {
+            let names: Vec<&str> = images.iter().map(|i| i.name.as_str()).collect();
+            anyhow::bail!(
+                "{} holds {} images ({}); an SBOM document describes one: choose it with --image NAME:TAG",
+                report.input,
+                images.len(),
+                names.join(", ")
+            )
+        }
+    };
+    let time = document_time();
+    emit(output, |out| match (format, image) {
+        (SbomFormat::CyclonedxJson, Some(image)) => {
+            stowaway_report::write_cyclonedx(image, &report.tool, &time, out)
+        }
+        (SbomFormat::SpdxJson, Some(image)) => {
+            stowaway_report::write_spdx(image, &report.tool, &time, out)
+        }
+        (SbomFormat::Table, _) => {
+            out.write_all(stowaway_report::packages_table(report, color).as_bytes())
+        }
+        _ => stowaway_report::write_json(report, out),
+    })
+}
+
+fn sbom(args: SbomArgs) -> anyhow::Result<ExitCode> {
     let mut analyzers = default_analyzers();
+    analyzers.extend(stowaway_sbom::catalogers());
+    let report = run(&args.input, &analyzers)?;
+    let color = args.output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none();
+    write_sbom(&report, args.format, args.output.as_deref(), color)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    let mut analyzers = default_analyzers();
+    analyzers.extend(stowaway_sbom::catalogers());
     let cache = (!args.no_cache).then(cache_dir).flatten();
     if !args.no_yara {
         let (engine, problems) = YaraEngine::compile(
@@ -212,47 +368,20 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
         let timeout = std::time::Duration::from_secs(args.clamd_timeout);
         analyzers.push(Box::new(Clamd::new(addr.clone(), timeout)));
     }
-    let images = stowaway_scan::scan(&input, &analyzers, &options);
-    progress.finish();
-    let report = Report {
-        schema_version: SCHEMA_VERSION.to_string(),
-        tool: Tool {
-            name: "stowaway".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        },
-        input: input_name,
-        analyzers: analyzers
-            .iter()
-            .map(|a| AnalyzerInfo {
-                id: a.id().to_string(),
-                version: a.version(),
-                definitions: a.definitions(),
-            })
-            .collect(),
-        images: images?,
-    };
+    let report = run(&args.input, &analyzers)?;
 
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
-    let render = |out: &mut dyn Write| match args.format {
+    // Written as it is serialised: an inventory can be large.
+    emit(args.output.as_deref(), |out| match args.format {
         Format::Table => out.write_all(stowaway_report::table(&report, color).as_bytes()),
-        // Written as it is serialised: an inventory can be large.
         Format::Json => stowaway_report::write_json(&report, out),
-    };
-    match &args.output {
-        Some(path) => {
-            let written = std::fs::File::create(path).and_then(|file| {
-                let mut out = std::io::BufWriter::new(file);
-                render(&mut out)?;
-                out.flush()
-            });
-            written.with_context(|| format!("writing the report to {}", path.display()))?;
-        }
-        None => {
-            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-            // A closed pipe (`| head`) is not an error of the scan.
-            let _ = render(&mut stdout).and_then(|()| stdout.flush());
-        }
+    })?;
+    if let Some(path) = &args.sbom_out {
+        let format = args
+            .sbom_format
+            .unwrap_or_else(|| SbomFormat::for_file(path));
+        write_sbom(&report, format, Some(path), false)?;
     }
 
     let blocking: Vec<_> = report

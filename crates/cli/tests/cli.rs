@@ -9,6 +9,24 @@ use stowaway_imagebuilder::{
     Compression, Image, Layer, LayerBuilder, Members, docker_save_classic, docker_save_oci, gzip,
 };
 
+/// The analyzers every scan runs: OS detection, the unusual-place check and the catalogers.
+const CORE_AND_CATALOGERS: [&str; 14] = [
+    "os-release",
+    "unusual-executable",
+    "dpkg",
+    "apk",
+    "rpm",
+    "python",
+    "npm",
+    "go-binary",
+    "rust-binary",
+    "cargo-lock",
+    "java",
+    "ruby",
+    "php",
+    "dotnet",
+];
+
 const ELF: &[u8] = b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00";
 
 fn example() -> Image {
@@ -169,7 +187,7 @@ fn json_report_from_a_file_and_from_stdin_agree() {
 
     let file_json: serde_json::Value = serde_json::from_slice(&from_file.stdout).unwrap();
     let stdin_json: serde_json::Value = serde_json::from_slice(&from_stdin.stdout).unwrap();
-    assert_eq!(file_json["schema_version"], "2");
+    assert_eq!(file_json["schema_version"], "3");
     assert_eq!(stdin_json["input"], "-");
     let analyzers: Vec<&str> = file_json["analyzers"]
         .as_array()
@@ -179,9 +197,11 @@ fn json_report_from_a_file_and_from_stdin_agree() {
         .collect();
     assert_eq!(
         analyzers,
-        ["os-release", "unusual-executable", "yara-x", "heuristics"]
+        [&CORE_AND_CATALOGERS[..], &["yara-x", "heuristics"]].concat()
     );
-    let rules = file_json["analyzers"][2]["definitions"].as_str().unwrap();
+    let yara = &file_json["analyzers"][CORE_AND_CATALOGERS.len()];
+    assert_eq!(yara["id"], "yara-x");
+    let rules = yara["definitions"].as_str().unwrap();
     assert!(
         rules.contains(" rules from 5 files, rule set sha256:"),
         "{rules}"
@@ -678,7 +698,7 @@ fn user_rules_broken_rules_engine_switches_and_the_compiled_rules_cache() {
         .iter()
         .map(|a| a["id"].as_str().unwrap())
         .collect();
-    assert_eq!(analyzers, ["os-release", "unusual-executable"]);
+    assert_eq!(analyzers, CORE_AND_CATALOGERS);
     assert!(json["images"][0].get("malware").is_none());
     let bundled_off = run.stowaway(
         &[
@@ -706,4 +726,183 @@ fn user_rules_broken_rules_engine_switches_and_the_compiled_rules_cache() {
             .starts_with("1 rules from 1 files"),
         "{yara}"
     );
+}
+
+/// An image with packages of three ecosystems: Alpine's database, a Python distribution and an
+/// installed npm package; a later layer removes the npm package.
+fn packaged() -> Image {
+    let mut base = LayerBuilder::new();
+    base.file("etc/os-release", b"ID=alpine\nVERSION_ID=3.19.1\n")
+        .file(
+            "lib/apk/db/installed",
+            b"P:musl\nV:1.2.4-r2\nA:x86_64\nL:MIT\no:musl\n\nP:busybox\nV:1.36.1-r15\nA:x86_64\nL:GPL-2.0-only\no:busybox\n\nP:ca-certificates-bundle\nV:20230506-r0\nA:x86_64\nL:MPL-2.0 AND MIT\no:ca-certificates\n",
+        )
+        .file(
+            "usr/lib/python3.11/site-packages/requests-2.31.0.dist-info/METADATA",
+            b"Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\nLicense: Apache 2.0\n\nlong description\n",
+        )
+        .file(
+            "app/node_modules/left-pad/package.json",
+            br#"{"name": "left-pad", "version": "1.3.0", "license": "WTFPL"}"#,
+        );
+    let mut second = LayerBuilder::new();
+    second.whiteout("app/node_modules/left-pad");
+    Image::new(
+        &["packaged:1"],
+        vec![
+            Layer::new(base.build(), Compression::Gzip, "ADD rootfs /"),
+            Layer::new(
+                second.build(),
+                Compression::Gzip,
+                "RUN npm uninstall left-pad",
+            ),
+        ],
+    )
+}
+
+/// Validates an SBOM with the reference tools (CycloneDX's Python library with the official
+/// 1.6 JSON schema, SPDX's `pyspdxtools`), which `scripts/test` installs; `None` when they are
+/// not there (the test says it skipped that part).
+fn validate(kind: &str, path: &Path) -> Option<Output> {
+    if std::env::var_os("STOWAWAY_SBOM_VALIDATORS").is_none() {
+        eprintln!(
+            "skipped validating {kind}: set STOWAWAY_SBOM_VALIDATORS=1 (scripts/test installs the validators)"
+        );
+        return None;
+    }
+    let output = match kind {
+        "cyclonedx" => Command::new("python3")
+            .arg("-c")
+            .arg(
+                "import sys\n\
+                 from cyclonedx.validation.json import JsonStrictValidator\n\
+                 from cyclonedx.schema import SchemaVersion\n\
+                 error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read())\n\
+                 print(error or 'valid')\n\
+                 sys.exit(1 if error else 0)\n",
+            )
+            .arg(path)
+            .output(),
+        _ => Command::new("pyspdxtools").arg("-i").arg(path).output(),
+    };
+    Some(output.unwrap())
+}
+
+#[test]
+fn sbom_formats_are_valid_and_list_what_is_installed() {
+    let run = Run::new();
+    let archive = run.file("packaged.tar", &docker_save_oci(&[packaged()]).to_tar());
+    let archive = archive.to_str().unwrap();
+
+    let out = run.stowaway(&["sbom", "--format", "table", archive], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(
+        table.contains("4 packages installed (apk 3, python 1), 1 removed or replaced"),
+        "{table}"
+    );
+    assert!(table.contains("removed in layer 1"), "{table}");
+
+    let cdx = run.dir.path().join("sbom.cdx.json");
+    let out = run.stowaway(
+        &[
+            "sbom",
+            "--format",
+            "cyclonedx-json",
+            "-o",
+            cdx.to_str().unwrap(),
+            archive,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let document: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&cdx).unwrap()).unwrap();
+    assert_eq!(document["specVersion"], "1.6");
+    assert_eq!(document["metadata"]["component"]["type"], "container");
+    let purls: Vec<&str> = document["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["purl"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        purls,
+        [
+            "pkg:apk/alpine/busybox@1.36.1-r15?arch=x86_64&distro=alpine-3.19.1",
+            "pkg:apk/alpine/ca-certificates-bundle@20230506-r0?arch=x86_64&distro=alpine-3.19.1&upstream=ca-certificates",
+            "pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64&distro=alpine-3.19.1",
+            "pkg:pypi/requests@2.31.0",
+        ]
+    );
+    if let Some(check) = validate("cyclonedx", &cdx) {
+        assert!(
+            check.status.success(),
+            "{}{}",
+            text(&check.stdout),
+            text(&check.stderr)
+        );
+    }
+
+    // scan --sbom-out picks SPDX from the file name; the scan's own report is unchanged.
+    let spdx = run.dir.path().join("sbom.spdx.json");
+    let out = run.stowaway(
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--sbom-out",
+            spdx.to_str().unwrap(),
+            archive,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["images"][0]["packages"].as_array().unwrap().len(), 5);
+    let document: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&spdx).unwrap()).unwrap();
+    assert_eq!(document["spdxVersion"], "SPDX-2.3");
+    let packages = document["packages"].as_array().unwrap();
+    assert_eq!(packages.len(), 5, "the image and its 4 installed packages");
+    let declared: Vec<&str> = packages
+        .iter()
+        .map(|p| p["licenseDeclared"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        declared,
+        [
+            "NOASSERTION",
+            "GPL-2.0-only",
+            "MPL-2.0 AND MIT",
+            "MIT",
+            "LicenseRef-Apache-2.0"
+        ]
+    );
+    if let Some(check) = validate("spdx", &spdx) {
+        assert!(
+            check.status.success(),
+            "{}{}",
+            text(&check.stdout),
+            text(&check.stderr)
+        );
+    }
+
+    // Several images: an SBOM document describes one, so the user is asked to pick.
+    let two = run.file(
+        "two.tar",
+        &docker_save_oci(&[packaged(), example()]).to_tar(),
+    );
+    let out = run.stowaway(&["sbom", two.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("choose it with --image NAME:TAG"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run.stowaway(
+        &["sbom", "--image", "packaged:1", two.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }

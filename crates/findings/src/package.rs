@@ -82,7 +82,9 @@ impl PackageType {
 }
 
 /// The source package an OS package was built from (dpkg `Source:`, rpm source RPM, apk origin).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 pub struct SourcePackage {
     pub name: String,
     /// Absent when it is the binary package's own version.
@@ -179,22 +181,20 @@ impl Package {
         purl.push_str(&encode(&name));
         let mut qualifiers: Vec<(&str, String)> = Vec::new();
         let mut version = self.version.as_str();
-        if self.package_type == PackageType::Rpm {
-            if let Some((epoch, rest)) = version.split_once(':') {
-                qualifiers.push(("epoch", epoch.to_string()));
-                version = rest;
-            }
+        if let (PackageType::Rpm, Some((epoch, rest))) =
+            (self.package_type, version.split_once(':'))
+        {
+            qualifiers.push(("epoch", epoch.to_string()));
+            version = rest;
         }
         if !version.is_empty() {
             purl.push('@');
             purl.push_str(&encode(version));
         }
-        if let Some(arch) = self.arch.as_ref().filter(|a| !a.is_empty()) {
-            if self.package_type.is_os() {
+        if self.package_type.is_os() {
+            if let Some(arch) = self.arch.as_ref().filter(|a| !a.is_empty()) {
                 qualifiers.push(("arch", arch.clone()));
             }
-        }
-        if self.package_type.is_os() {
             if let Some(os) = os {
                 let distro = match &os.version_id {
                     Some(version) => format!("{}-{version}", os.id),

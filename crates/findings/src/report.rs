@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::{MalwareReport, NotScannedCode, Package, Sha256};
 
 /// Version of the JSON report schema (`docs/report.schema.json`).
-pub const SCHEMA_VERSION: &str = "2";
+pub const SCHEMA_VERSION: &str = "3";
 
 /// How bad a finding is, in increasing order.
 #[derive(

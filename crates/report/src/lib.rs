@@ -4,10 +4,17 @@
 //! - [`write_json`]: the stable report, versioned by `schema_version`, documented by [`json_schema`]
 //!   (`docs/report.schema.json`).
 //! - [`table`]: what a person reads in a terminal or a CI log.
+//! - [`write_cyclonedx`] and [`write_spdx`]: the SBOM of one image, as CycloneDX 1.6 and SPDX 2.3
+//!   JSON.
 
+mod cyclonedx;
+mod sbom;
+mod spdx;
 mod table;
 
-pub use table::table;
+pub use cyclonedx::write_cyclonedx;
+pub use spdx::write_spdx;
+pub use table::{packages_table, table};
 
 use std::io::{self, Write};
 

@@ -1,6 +1,7 @@
 //! The terminal rendering: per image a header, the layers, the findings and what was not scanned,
 //! then a summary line. Colour only marks severities and headings; the text says everything.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
@@ -349,10 +350,88 @@ fn image(out: &mut String, painter: &Painter, image: &ImageReport, analyzers: &[
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "  {} entries present, {removed} deleted or replaced by later layers, {} archive members; findings: {counts}",
+        "  {} entries present, {removed} deleted or replaced by later layers, {} archive members; {}; findings: {counts}",
         files,
-        image.archive_members.len()
+        image.archive_members.len(),
+        package_counts(image),
     );
+}
+
+/// `12 packages installed (deb 10, python 2), 1 removed`.
+fn package_counts(image: &ImageReport) -> String {
+    let mut per_type: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut removed = 0;
+    for package in &image.packages {
+        if package
+            .location
+            .as_ref()
+            .is_none_or(|l| l.status.is_present())
+        {
+            *per_type.entry(package.package_type.as_str()).or_default() += 1;
+        } else {
+            removed += 1;
+        }
+    }
+    let installed: usize = per_type.values().sum();
+    let mut text = format!("{installed} packages installed");
+    if !per_type.is_empty() {
+        let types: Vec<String> = per_type.iter().map(|(t, n)| format!("{t} {n}")).collect();
+        let _ = write!(text, " ({})", types.join(", "));
+    }
+    if removed > 0 {
+        let _ = write!(text, ", {removed} removed or replaced");
+    }
+    text
+}
+
+/// The SBOM as aligned text: every package of every image, with the layer that introduced it
+/// and the file that records it.
+pub fn packages_table(report: &Report, color: bool) -> String {
+    let painter = Painter { color };
+    let mut out = String::new();
+    for (i, image) in report.images.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let title = format!(
+            "Packages of {} ({})",
+            one_line(&image.name),
+            package_counts(image)
+        );
+        let _ = writeln!(out, "{}", painter.paint(HEADING, &title));
+        let mut rows = vec![vec![
+            "NAME".to_string(),
+            "VERSION".into(),
+            "TYPE".into(),
+            "LAYER".into(),
+            "STATUS".into(),
+            "FOUND IN".into(),
+        ]];
+        for package in &image.packages {
+            let name = match &package.group {
+                Some(group) => format!("{group}:{}", package.name),
+                None => package.name.clone(),
+            };
+            let (layer, status, path) = match &package.location {
+                Some(l) => (
+                    l.layer.to_string(),
+                    l.status.to_string(),
+                    format!("/{}", l.display_path()),
+                ),
+                None => ("-".into(), "-".into(), "-".into()),
+            };
+            rows.push(vec![
+                truncate(&name, 50),
+                truncate(&package.version, 40),
+                package.package_type.as_str().to_string(),
+                layer,
+                status,
+                truncate(&path, 80),
+            ]);
+        }
+        columns(&mut out, &painter, &rows, &[]);
+    }
+    out
 }
 
 /// The report as aligned text, with ANSI colour when `color` is set.

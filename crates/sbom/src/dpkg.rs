@@ -81,17 +81,15 @@ pub fn parse_status(text: &str) -> impl Iterator<Item = Package> + '_ {
         let version = field(&paragraph, "Version")?;
         let mut package = Package::new(PackageType::Deb, name, version);
         package.arch = field(&paragraph, "Architecture").map(str::to_string);
-        package.source = field(&paragraph, "Source").map(|source| {
-            match source.split_once('(') {
-                Some((name, version)) => SourcePackage {
-                    name: name.trim().to_string(),
-                    version: Some(version.trim_end_matches(')').trim().to_string()),
-                },
-                None => SourcePackage {
-                    name: source.to_string(),
-                    version: None,
-                },
-            }
+        package.source = field(&paragraph, "Source").map(|source| match source.split_once('(') {
+            Some((name, version)) => SourcePackage {
+                name: name.trim().to_string(),
+                version: Some(version.trim_end_matches(')').trim().to_string()),
+            },
+            None => SourcePackage {
+                name: source.to_string(),
+                version: None,
+            },
         });
         package.licenses = field(&paragraph, "License")
             .map(|license| vec![license.to_string()])
@@ -130,7 +128,14 @@ Version: 3.11.2-6+deb12u1
     #[test]
     fn installed_packages_with_their_source() {
         let packages: Vec<Package> = parse_status(STATUS_TEXT).collect();
-        let summary: Vec<(&str, &str, Option<&str>, Option<&str>, Option<&str>)> = packages
+        type Row<'a> = (
+            &'a str,
+            &'a str,
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<&'a str>,
+        );
+        let summary: Vec<Row> = packages
             .iter()
             .map(|p| {
                 (
@@ -145,7 +150,13 @@ Version: 3.11.2-6+deb12u1
         assert_eq!(
             summary,
             [
-                ("libc6", "2.36-9+deb12u4", Some("amd64"), Some("glibc"), None),
+                (
+                    "libc6",
+                    "2.36-9+deb12u4",
+                    Some("amd64"),
+                    Some("glibc"),
+                    None
+                ),
                 (
                     "libpython3.11-minimal",
                     "3.11.2-6+deb12u1",
@@ -160,7 +171,8 @@ Version: 3.11.2-6+deb12u1
     #[test]
     fn status_d_files_have_no_status_field() {
         let packages: Vec<Package> =
-            parse_status("Package: tzdata\nVersion: 2024a-0+deb12u1\nArchitecture: all\n").collect();
+            parse_status("Package: tzdata\nVersion: 2024a-0+deb12u1\nArchitecture: all\n")
+                .collect();
         assert_eq!(packages.len(), 1);
         assert_eq!(packages[0].name, "tzdata");
     }
@@ -180,7 +192,13 @@ Version: 3.11.2-6+deb12u1
         assert!(!Dpkg.wants(&meta("var/lib/dpkg/status-old")));
         assert!(Dpkg.wants(&meta("var/lib/dpkg/info/libc6:amd64.list")));
         assert!(!Dpkg.wants(&meta("var/lib/dpkg/info/libc6:amd64.md5sums")));
-        assert_eq!(list_owner("var/lib/dpkg/info/libc6:amd64.list"), Some("libc6"));
-        assert_eq!(list_owner("var/lib/dpkg/info/python3-six.list"), Some("python3-six"));
+        assert_eq!(
+            list_owner("var/lib/dpkg/info/libc6:amd64.list"),
+            Some("libc6")
+        );
+        assert_eq!(
+            list_owner("var/lib/dpkg/info/python3-six.list"),
+            Some("python3-six")
+        );
     }
 }

@@ -8,11 +8,32 @@
 //! `stowaway-scan`, from every layer's copy of each file.
 
 mod apk;
+mod dotnet;
 mod dpkg;
+mod go_binary;
+mod java;
+mod npm;
+mod npm_lock;
 mod paragraphs;
+mod php;
+mod pnpm_lock;
+mod python;
+mod rpm;
+mod ruby;
+mod rust;
+mod yarn_lock;
 
 pub use apk::Apk;
+pub use dotnet::Dotnet;
 pub use dpkg::Dpkg;
+pub use go_binary::GoBinary;
+pub use java::Java;
+pub use npm::Npm;
+pub use php::Php;
+pub use python::Python;
+pub use rpm::Rpm;
+pub use ruby::Ruby;
+pub use rust::{CargoLock, RustBinary};
 
 use stowaway_scan::Analyzer;
 
@@ -22,5 +43,18 @@ pub(crate) const MAX_DATABASE_BYTES: u64 = 64 << 20;
 
 /// Every cataloger.
 pub fn catalogers() -> Vec<Box<dyn Analyzer>> {
-    vec![Box::new(Dpkg), Box::new(Apk)]
+    vec![
+        Box::new(Dpkg),
+        Box::new(Apk),
+        Box::new(Rpm),
+        Box::new(Python),
+        Box::new(Npm),
+        Box::new(GoBinary),
+        Box::new(RustBinary),
+        Box::new(CargoLock),
+        Box::new(Java),
+        Box::new(Ruby),
+        Box::new(Php),
+        Box::new(Dotnet),
+    ]
 }

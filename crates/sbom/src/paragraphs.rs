@@ -48,10 +48,14 @@ mod tests {
 
     #[test]
     fn paragraphs_with_continuations() {
-        let text = "Package: a\nDescription: short\n long line\n .\n\n\nPackage: b\nbroken\nVersion: 1\n";
+        let text =
+            "Package: a\nDescription: short\n long line\n .\n\n\nPackage: b\nbroken\nVersion: 1\n";
         let paragraphs = parse(text);
         assert_eq!(paragraphs.len(), 2);
-        assert_eq!(field(&paragraphs[0], "Description"), Some("short\nlong line\n."));
+        assert_eq!(
+            field(&paragraphs[0], "Description"),
+            Some("short\nlong line\n.")
+        );
         assert_eq!(field(&paragraphs[1], "Version"), Some("1"));
         assert_eq!(field(&paragraphs[1], "Missing"), None);
     }

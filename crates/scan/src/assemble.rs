@@ -362,7 +362,10 @@ fn set_owners(packages: &mut [Package], owned: &HashMap<&str, (PackageType, &str
         if package.package_type.is_os() {
             continue;
         }
-        if let Some(purl) = owned.get(location.path.as_str()).and_then(|&(t, name)| installed.get(&(t, name))) {
+        if let Some(purl) = owned
+            .get(location.path.as_str())
+            .and_then(|&(t, name)| installed.get(&(t, name)))
+        {
             owners.push((i, purl.clone()));
         }
     }
@@ -403,9 +406,8 @@ fn packages(
     let same_name = |a: &Package, b: &Package| {
         a.package_type == b.package_type && a.group == b.group && a.name == b.name
     };
-    let same = |a: &Package, b: &Package| {
-        same_name(a, b) && a.version == b.version && a.arch == b.arch
-    };
+    let same =
+        |a: &Package, b: &Package| same_name(a, b) && a.version == b.version && a.arch == b.arch;
     let place = |package: &Package, introduced: usize, path: &str, member, status| {
         let mut package = package.clone();
         package.purl = package.purl(os);
@@ -455,7 +457,9 @@ fn packages(
                 p.group.clone(),
                 p.name.clone(),
                 p.version.clone(),
-                p.location.as_ref().map(|l| (l.layer, l.path.clone(), l.member.clone())),
+                p.location
+                    .as_ref()
+                    .map(|l| (l.layer, l.path.clone(), l.member.clone())),
             )
         };
         key(a).cmp(&key(b))
