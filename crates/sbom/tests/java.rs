@@ -7,55 +7,16 @@
 //! Needs `STOWAWAY_JAVA_DEBS`: a directory holding `libcommons-lang3-java` and
 //! `libcommons-text-java` `.deb` files, which `scripts/test` fills; skipped when it is not set.
 
+mod common;
+
+use common::*;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use stowaway_findings::{FileStatus, ImageReport, PackageType};
-use stowaway_image::Platform;
-use stowaway_imagebuilder::{Compression, Image, Layer, LayerBuilder, docker_save_oci, zip_of};
+use stowaway_imagebuilder::{Compression, Image, Layer, LayerBuilder, zip_of};
 use stowaway_sbom::Java;
-use stowaway_scan::{Analyzer, Input, Limits, NoProgress, ScanOptions};
-
-/// The `.deb` in `dir` of Debian package `package`.
-fn deb(dir: &Path, package: &str) -> PathBuf {
-    let prefix = format!("{package}_");
-    std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
-                && p.extension().is_some_and(|e| e == "deb")
-        })
-        .unwrap_or_else(|| panic!("no {package} .deb in {}", dir.display()))
-}
-
-/// The upstream version of a `.deb` file (`name_1:3.12.0-2+deb12u1_all.deb` → `3.12.0`).
-fn upstream_version(deb: &Path) -> String {
-    let name = deb.file_name().unwrap().to_string_lossy().into_owned();
-    let version = name.split('_').nth(1).unwrap().replace("%3a", ":");
-    let version = version.split_once(':').map_or(version.as_str(), |(_, v)| v);
-    version
-        .rsplit_once('-')
-        .map_or(version, |(v, _)| v)
-        .to_string()
-}
-
-/// A layer holding a `.deb`'s files, as `dpkg -i` puts them.
-fn deb_layer(deb: &Path) -> Layer {
-    let output = Command::new("dpkg-deb")
-        .arg("--fsys-tarfile")
-        .arg(deb)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "dpkg-deb --fsys-tarfile {}",
-        deb.display()
-    );
-    let name = deb.file_name().unwrap().to_string_lossy().into_owned();
-    Layer::new(output.stdout, Compression::Gzip, &format!("dpkg -i {name}"))
-}
 
 /// The bytes of the file at `path` inside a `.deb`.
 fn file_of_deb(deb: &Path, path: &str) -> Vec<u8> {
@@ -68,21 +29,6 @@ fn file_of_deb(deb: &Path, path: &str) -> Vec<u8> {
         .unwrap();
     assert!(status.success(), "dpkg-deb -x {}", deb.display());
     std::fs::read(dir.path().join(path)).unwrap()
-}
-
-fn scan(images: &[Image], analyzers: &[Box<dyn Analyzer>]) -> ImageReport {
-    let dir = tempfile::tempdir().unwrap();
-    let archive = dir.path().join("image.tar");
-    std::fs::write(&archive, docker_save_oci(images).to_tar()).unwrap();
-    let options = ScanOptions {
-        limits: Limits::default(),
-        platform: Platform::parse("linux/amd64").unwrap(),
-        image: None,
-        progress: &NoProgress,
-    };
-    stowaway_scan::scan(&Input::Path(archive), analyzers, &options)
-        .unwrap()
-        .remove(0)
 }
 
 /// One package as asserted: purl, then where it was found.
@@ -198,7 +144,7 @@ fn jars_wars_ears_and_fat_jars() {
             ),
         ],
     );
-    let report = scan(&[image], &[Box::new(Java)]);
+    let report = scan_images(&[image], &[Box::new(Java)]);
 
     let present = FileStatus::Present;
     let removed = FileStatus::Removed { layer: 3 };

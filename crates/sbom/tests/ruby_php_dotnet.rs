@@ -9,75 +9,20 @@
 //! `ruby-tilt` `.deb` files), which `scripts/test` fills; without it the image has the fixtures
 //! only and the gems of the Debian packages are not expected.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-use stowaway_findings::{FileStatus, ImageReport};
-use stowaway_image::Platform;
-use stowaway_imagebuilder::{Compression, Image, Layer, LayerBuilder, docker_save_oci, gzip};
+use common::*;
+
+use std::path::PathBuf;
+
+use stowaway_findings::FileStatus;
+use stowaway_imagebuilder::{Compression, Image, Layer, LayerBuilder, gzip};
 use stowaway_sbom::{Dotnet, Php, Ruby};
-use stowaway_scan::{Analyzer, Input, Limits, NoProgress, ScanOptions};
 
 const GEMFILE_LOCK: &[u8] = include_bytes!("fixtures/ruby/Gemfile.lock");
 const INSTALLED_JSON: &[u8] = include_bytes!("fixtures/php/installed.json");
 const COMPOSER_LOCK: &[u8] = include_bytes!("fixtures/php/composer.lock");
 const DEPS_JSON: &[u8] = include_bytes!("fixtures/dotnet/MyApp.deps.json");
-
-/// The `.deb` in `dir` of Debian package `package`.
-fn deb(dir: &Path, package: &str) -> PathBuf {
-    let prefix = format!("{package}_");
-    std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
-                && p.extension().is_some_and(|e| e == "deb")
-        })
-        .unwrap_or_else(|| panic!("no {package} .deb in {}", dir.display()))
-}
-
-/// The upstream version of a `.deb` file (`name_1:2.2.22-0+deb12u2_all.deb` → `2.2.22`).
-fn upstream_version(deb: &Path) -> String {
-    let name = deb.file_name().unwrap().to_string_lossy().into_owned();
-    let version = name.split('_').nth(1).unwrap().replace("%3a", ":");
-    let version = version.split_once(':').map_or(version.as_str(), |(_, v)| v);
-    version
-        .rsplit_once('-')
-        .map_or(version, |(v, _)| v)
-        .to_string()
-}
-
-/// A layer holding a `.deb`'s files, as `dpkg -i` puts them.
-fn deb_layer(deb: &Path) -> Layer {
-    let output = Command::new("dpkg-deb")
-        .arg("--fsys-tarfile")
-        .arg(deb)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "dpkg-deb --fsys-tarfile {}",
-        deb.display()
-    );
-    let name = deb.file_name().unwrap().to_string_lossy().into_owned();
-    Layer::new(output.stdout, Compression::Gzip, &format!("dpkg -i {name}"))
-}
-
-fn scan(images: &[Image], analyzers: &[Box<dyn Analyzer>]) -> ImageReport {
-    let dir = tempfile::tempdir().unwrap();
-    let archive = dir.path().join("image.tar");
-    std::fs::write(&archive, docker_save_oci(images).to_tar()).unwrap();
-    let options = ScanOptions {
-        limits: Limits::default(),
-        platform: Platform::parse("linux/amd64").unwrap(),
-        image: None,
-        progress: &NoProgress,
-    };
-    stowaway_scan::scan(&Input::Path(archive), analyzers, &options)
-        .unwrap()
-        .remove(0)
-}
 
 /// One package as asserted: purl, licenses, and where it was found (layer, path).
 type Found = (String, Vec<String>, usize, String);
@@ -133,7 +78,7 @@ fn gems_composer_and_nuget_packages() {
         .file("app/MyApp.runtimeconfig.json", b"{\"runtimeOptions\": {}}");
     layers.push(Layer::new(app.build(), Compression::Gzip, "COPY . /"));
     let image = Image::new(&["polyglot:1"], layers);
-    let report = scan(&[image], &[Box::new(Ruby), Box::new(Php), Box::new(Dotnet)]);
+    let report = scan_images(&[image], &[Box::new(Ruby), Box::new(Php), Box::new(Dotnet)]);
 
     let mut actual: Vec<Found> = report
         .packages

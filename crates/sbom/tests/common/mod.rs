@@ -203,3 +203,44 @@ pub fn apt_layer(
     assert!(tar.status.success());
     Layer::new(tar.stdout, Compression::Gzip, step)
 }
+
+/// The `.deb` in `dir` of Debian package `package`.
+pub fn deb(dir: &Path, package: &str) -> PathBuf {
+    let prefix = format!("{package}_");
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
+                && p.extension().is_some_and(|e| e == "deb")
+        })
+        .unwrap_or_else(|| panic!("no {package} .deb in {}", dir.display()))
+}
+
+/// The upstream version of a `.deb` file (`name_1:3.12.0-2+deb12u1_all.deb` → `3.12.0`).
+pub fn upstream_version(deb: &Path) -> String {
+    let name = deb.file_name().unwrap().to_string_lossy().into_owned();
+    let version = name.split('_').nth(1).unwrap().replace("%3a", ":");
+    let version = version.split_once(':').map_or(version.as_str(), |(_, v)| v);
+    version
+        .rsplit_once('-')
+        .map_or(version, |(v, _)| v)
+        .to_string()
+}
+
+/// A layer holding a `.deb`'s files, as `dpkg -i` puts them.
+pub fn deb_layer(deb: &Path) -> Layer {
+    let output = Command::new("dpkg-deb")
+        .arg("--fsys-tarfile")
+        .arg(deb)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "dpkg-deb --fsys-tarfile {}",
+        deb.display()
+    );
+    let name = deb.file_name().unwrap().to_string_lossy().into_owned();
+    Layer::new(output.stdout, Compression::Gzip, &format!("dpkg -i {name}"))
+}
