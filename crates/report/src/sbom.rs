@@ -46,9 +46,89 @@ pub(crate) fn document_uuid(image: &ImageReport) -> String {
     out
 }
 
-/// Whether `text` reads as an SPDX license expression: identifiers (`MIT`, `GPL-2.0-or-later`,
-/// `LicenseRef-x`) joined by `AND`, `OR`, `WITH`, with parentheses. Free text (`GPL-2+`, `BSD
-/// style`) is not one.
+/// SPDX license identifiers common in images; an expression is written as such only when every
+/// identifier in it is one of these (or a `LicenseRef-`), so that documents always validate. The
+/// rest is kept as text (a CycloneDX license name, an SPDX `LicenseRef-` with the text).
+const KNOWN_IDS: &[&str] = &[
+    "0BSD",
+    "AFL-2.1",
+    "AGPL-3.0-only",
+    "AGPL-3.0-or-later",
+    "Apache-1.1",
+    "Apache-2.0",
+    "Artistic-1.0",
+    "Artistic-1.0-Perl",
+    "Artistic-2.0",
+    "BlueOak-1.0.0",
+    "BSD-1-Clause",
+    "BSD-2-Clause",
+    "BSD-3-Clause",
+    "BSD-4-Clause",
+    "BSL-1.0",
+    "CC-BY-3.0",
+    "CC-BY-4.0",
+    "CC-BY-SA-4.0",
+    "CC0-1.0",
+    "CDDL-1.0",
+    "CDDL-1.1",
+    "curl",
+    "EPL-1.0",
+    "EPL-2.0",
+    "GFDL-1.2-or-later",
+    "GFDL-1.3-or-later",
+    "GPL-1.0-or-later",
+    "GPL-2.0",
+    "GPL-2.0+",
+    "GPL-2.0-only",
+    "GPL-2.0-or-later",
+    "GPL-3.0",
+    "GPL-3.0+",
+    "GPL-3.0-only",
+    "GPL-3.0-or-later",
+    "HPND",
+    "ICU",
+    "ISC",
+    "LGPL-2.0-only",
+    "LGPL-2.0-or-later",
+    "LGPL-2.1",
+    "LGPL-2.1+",
+    "LGPL-2.1-only",
+    "LGPL-2.1-or-later",
+    "LGPL-3.0",
+    "LGPL-3.0+",
+    "LGPL-3.0-only",
+    "LGPL-3.0-or-later",
+    "MIT",
+    "MIT-0",
+    "MPL-1.1",
+    "MPL-2.0",
+    "MS-PL",
+    "NCSA",
+    "OFL-1.1",
+    "OpenSSL",
+    "PostgreSQL",
+    "PSF-2.0",
+    "Python-2.0",
+    "Ruby",
+    "Unicode-3.0",
+    "Unicode-DFS-2016",
+    "Unlicense",
+    "UPL-1.0",
+    "Vim",
+    "W3C",
+    "WTFPL",
+    "X11",
+    "Zlib",
+    "ZPL-2.1",
+    "Classpath-exception-2.0",
+    "GCC-exception-3.1",
+    "LLVM-exception",
+    "OpenSSL-exception",
+];
+
+/// Whether `text` is an SPDX license expression stowaway can vouch for: known identifiers
+/// (`MIT`, `GPL-2.0-or-later`, `LicenseRef-x`) joined by `AND`, `OR`, `WITH`, with parentheses.
+/// Free text (`GPL-2+`, `BSD style`) and unknown identifiers are not.
 pub(crate) fn is_spdx_expression(text: &str) -> bool {
     let spaced = text.replace('(', " ( ").replace(')', " ) ");
     let mut expect_id = true;
@@ -69,13 +149,13 @@ pub(crate) fn is_spdx_expression(text: &str) -> bool {
 }
 
 fn is_spdx_id(id: &str) -> bool {
-    let id = id.strip_suffix('+').unwrap_or(id);
-    !id.is_empty()
-        && id.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
-        && !id.ends_with('-')
+    KNOWN_IDS.contains(&id)
+        || id.strip_prefix("LicenseRef-").is_some_and(|rest| {
+            !rest.is_empty()
+                && rest
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+        })
 }
 
 #[cfg(test)]
@@ -101,6 +181,8 @@ mod tests {
             "(MIT",
             "Public Domain",
             "GPL-",
+            "GPL-3+",
+            "Expat",
         ] {
             assert!(!is_spdx_expression(text), "{text}");
         }

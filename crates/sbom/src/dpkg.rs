@@ -8,6 +8,11 @@
 //!
 //! `/var/lib/dpkg/info/<package>[:<arch>].list` names the files each package installed; they
 //! become [`Output::Owns`], so that a Python module a `.deb` installed is known to be Debian's.
+//!
+//! The status database rarely declares licenses; `/usr/share/doc/<package>/copyright` does. In
+//! Debian's machine-readable format (DEP-5) its `License:` fields name them (`GPL-3+`,
+//! `LGPL-2.1`); older free-form files point at `/usr/share/common-licenses/<name>`. Both become
+//! [`Output::Licenses`] for the package of that name, in the order they first appear.
 
 use stowaway_findings::{Package, PackageType, SourcePackage};
 use stowaway_scan::{Analyzer, FileMeta, Output};
@@ -20,6 +25,48 @@ pub struct Dpkg;
 const STATUS: &str = "var/lib/dpkg/status";
 const STATUS_D: &str = "var/lib/dpkg/status.d/";
 const INFO: &str = "var/lib/dpkg/info/";
+const DOC: &str = "usr/share/doc/";
+const MAX_COPYRIGHT_BYTES: u64 = 1 << 20;
+
+/// The package a `usr/share/doc/<package>/copyright` file belongs to.
+fn copyright_owner(path: &str) -> Option<&str> {
+    let name = path.strip_prefix(DOC)?.strip_suffix("/copyright")?;
+    (!name.is_empty() && !name.contains('/')).then_some(name)
+}
+
+/// The licenses a copyright file names: DEP-5 `License:` short names, else the
+/// `/usr/share/common-licenses/` files it points at.
+fn copyright_licenses(text: &str) -> Vec<String> {
+    let mut names: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("License:"))
+        .collect();
+    if names.is_empty() {
+        const COMMON: &str = "/usr/share/common-licenses/";
+        names = text
+            .match_indices(COMMON)
+            .map(|(start, _)| {
+                let rest = &text[start + COMMON.len()..];
+                let end = rest
+                    .find(|c: char| {
+                        !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '_'))
+                    })
+                    .unwrap_or(rest.len());
+                &rest[..end]
+            })
+            .collect();
+    }
+    let mut licenses: Vec<String> = Vec::new();
+    for name in names {
+        let name = name
+            .trim()
+            .trim_end_matches(['.', ',', ';', ')', '"', '\'']);
+        if !name.is_empty() && !licenses.iter().any(|l| l == name) {
+            licenses.push(name.to_string());
+        }
+    }
+    licenses
+}
 
 /// The package a `info/*.list` file belongs to.
 fn list_owner(path: &str) -> Option<&str> {
@@ -45,10 +92,24 @@ impl Analyzer for Dpkg {
                     !name.is_empty() && !name.contains('/') && !name.ends_with(".md5sums")
                 })
                 || list_owner(file.path).is_some())
+            || (file.member.is_none()
+                && file.size <= MAX_COPYRIGHT_BYTES
+                && copyright_owner(file.path).is_some())
     }
 
     fn analyze(&self, file: &FileMeta<'_>, content: &[u8], complete: bool, out: &mut Vec<Output>) {
         if !complete {
+            return;
+        }
+        if let Some(name) = copyright_owner(file.path) {
+            let licenses = copyright_licenses(&String::from_utf8_lossy(content));
+            if !licenses.is_empty() {
+                out.push(Output::Licenses {
+                    package_type: PackageType::Deb,
+                    name: name.to_string(),
+                    licenses,
+                });
+            }
             return;
         }
         if let Some(name) = list_owner(file.path) {
@@ -175,6 +236,16 @@ Version: 3.11.2-6+deb12u1
                 .collect();
         assert_eq!(packages.len(), 1);
         assert_eq!(packages[0].name, "tzdata");
+    }
+
+    #[test]
+    fn licenses_from_copyright_files() {
+        let dep5 = "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nLicense: GPL-3+\n\nFiles: lib/x.c\nLicense: GPL-3+ and ISC\n\nLicense: GPL-3+\n This program is free software.\n On Debian systems, see /usr/share/common-licenses/GPL-3.\n";
+        assert_eq!(copyright_licenses(dep5), ["GPL-3+", "GPL-3+ and ISC"]);
+        let free = "This is the Debian version.\nSee /usr/share/common-licenses/LGPL-2.1 and\n`/usr/share/common-licenses/GPL-2'.\n";
+        assert_eq!(copyright_licenses(free), ["LGPL-2.1", "GPL-2"]);
+        assert_eq!(copyright_owner("usr/share/doc/sed/copyright"), Some("sed"));
+        assert_eq!(copyright_owner("usr/share/doc/sed/x/copyright"), None);
     }
 
     #[test]

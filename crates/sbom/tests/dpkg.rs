@@ -181,6 +181,28 @@ fn an_image_built_from_real_debs_layer_by_layer() {
     }
     assert_eq!(report.os.as_ref().unwrap().id, "debian");
 
+    // Licenses from the packages' copyright files: DEP-5 `License:` fields, or the
+    // common-licenses files a free-form one points at.
+    let licenses = |name: &str| {
+        report
+            .packages
+            .iter()
+            .find(|p| p.name == name)
+            .unwrap()
+            .licenses
+            .clone()
+    };
+    assert!(
+        licenses("coreutils").contains(&"GPL-3+".to_string()),
+        "{:?}",
+        licenses("coreutils")
+    );
+    assert!(
+        licenses("libc6").contains(&"LGPL-2.1".to_string()),
+        "{:?}",
+        licenses("libc6")
+    );
+
     // python3-six installed the `six` distribution: the Python package knows its owner.
     let deb = report
         .packages

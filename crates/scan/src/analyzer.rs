@@ -48,6 +48,14 @@ pub enum Output {
         name: String,
         files: Vec<String>,
     },
+    /// Licenses an OS package declares in a file of its own (Debian's
+    /// `/usr/share/doc/<name>/copyright`); they go to the packages of that name that declare
+    /// none in their database record.
+    Licenses {
+        package_type: PackageType,
+        name: String,
+        licenses: Vec<String>,
+    },
 }
 
 /// One analysis that runs over files of every layer.

@@ -229,6 +229,7 @@ pub(crate) fn assemble(
     let mut os_candidates: Vec<(usize, OsInfo, FileStatus)> = Vec::new();
     let mut recorded: Vec<Recorded> = Vec::new();
     let mut owned: HashMap<&str, (PackageType, &str)> = HashMap::new();
+    let mut declared: HashMap<(PackageType, &str), &[String]> = HashMap::new();
     for (i, layer) in layers.iter().enumerate() {
         let walk = &layer.scan.walk;
         for (entry, status) in walk.entries.iter().zip(&statuses[i]) {
@@ -290,6 +291,13 @@ pub(crate) fn assemble(
                         owned.insert(file, (*package_type, name));
                     }
                 }
+                Output::Licenses {
+                    package_type,
+                    name,
+                    licenses,
+                } => {
+                    declared.insert((*package_type, name), licenses);
+                }
             }
         }
     }
@@ -306,6 +314,11 @@ pub(crate) fn assemble(
         .map(|(_, info, _)| info);
     let mut packages = packages(recorded, &status_of, &summaries, os.as_ref());
     set_owners(&mut packages, &owned);
+    for package in packages.iter_mut().filter(|p| p.licenses.is_empty()) {
+        if let Some(licenses) = declared.get(&(package.package_type, package.name.as_str())) {
+            package.licenses = licenses.to_vec();
+        }
+    }
 
     findings.sort_by(|a, b| {
         let key = |f: &Finding| {
