@@ -187,6 +187,11 @@ impl Package {
             qualifiers.push(("epoch", epoch.to_string()));
             version = rest;
         }
+        // The Go toolchain: `go1.21.3` as the binary says, `1.21.3` as Go's advisories (and
+        // Syft) write it.
+        if self.package_type == PackageType::Go && self.name == "stdlib" {
+            version = version.strip_prefix("go").unwrap_or(version);
+        }
         if !version.is_empty() {
             purl.push('@');
             purl.push_str(&encode(version));
@@ -303,6 +308,10 @@ mod tests {
         assert_eq!(
             Package::new(PackageType::Go, "golang.org/x/net", "v0.1.0").purl(None),
             "pkg:golang/golang.org/x/net@v0.1.0"
+        );
+        assert_eq!(
+            Package::new(PackageType::Go, "stdlib", "go1.21.3").purl(None),
+            "pkg:golang/stdlib@1.21.3"
         );
         assert_eq!(
             Package::new(PackageType::Rpm, "bash", "1:5.1-2.el9").purl(None),
