@@ -14,6 +14,7 @@ use stowaway_findings::{AnalyzerInfo, FailOn, Report, SCHEMA_VERSION, Tool};
 use stowaway_image::Platform;
 use stowaway_malware::{Clamd, ClamdAddr, HashReputation, Heuristics, YaraEngine};
 use stowaway_scan::{Analyzer, Input, Limits, ScanOptions, analyzers::default_analyzers};
+use stowaway_vulndb::Database;
 
 #[derive(Parser)]
 #[command(
@@ -34,6 +35,48 @@ enum Command {
     /// List the packages installed in an image (OS and language packages, with PURLs), as
     /// CycloneDX or SPDX JSON, a table, or the JSON report.
     Sbom(SbomArgs),
+    /// The offline vulnerability database (OSV records).
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Import OSV records: osv.dev's `<Ecosystem>/all.zip` files, directories of OSV JSON
+    /// files, or single files. One transaction: a failed import changes nothing.
+    Import {
+        #[command(flatten)]
+        db: DbDirArg,
+        /// Zips, directories or JSON files.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Sources, records per ecosystem, last update and schema version.
+    Info {
+        #[command(flatten)]
+        db: DbDirArg,
+    },
+}
+
+#[derive(Args)]
+struct DbDirArg {
+    /// The database directory (default: $STOWAWAY_DB_DIR, else the cache directory's `db`).
+    #[arg(long, value_name = "DIR")]
+    db_dir: Option<PathBuf>,
+}
+
+impl DbDirArg {
+    fn dir(&self) -> anyhow::Result<PathBuf> {
+        self.db_dir
+            .clone()
+            .or_else(|| {
+                std::env::var_os("STOWAWAY_DB_DIR")
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+            })
+            .or_else(|| cache_dir().map(|dir| dir.join("db")))
+            .context("no database directory: give --db-dir or set STOWAWAY_DB_DIR")
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -203,6 +246,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan(args),
         Command::Sbom(args) => sbom(args),
+        Command::Db(command) => db(command),
     };
     match result {
         Ok(code) => code,
@@ -339,6 +383,49 @@ fn sbom(args: SbomArgs) -> anyhow::Result<ExitCode> {
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none();
     write_sbom(&report, args.format, args.output.as_deref(), color)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn db(command: DbCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        DbCommand::Import { db, paths } => {
+            let dir = db.dir()?;
+            let mut database = Database::open_for_import(&dir)?;
+            let started = std::time::Instant::now();
+            let summary = database.import(&paths, &document_time())?;
+            for invalid in &summary.invalid {
+                eprintln!("stowaway: warning: not an OSV record, skipped: {invalid}");
+            }
+            eprintln!(
+                "stowaway: imported {} records ({} unchanged) into {} in {:.1} s",
+                summary.stored,
+                summary.unchanged,
+                Database::file(&dir).display(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        DbCommand::Info { db } => {
+            let info = Database::open(&db.dir()?)?.info()?;
+            println!("database        {}", info.path.display());
+            println!("schema version  {}", info.schema_version);
+            println!(
+                "last update     {}",
+                info.updated.as_deref().unwrap_or("never")
+            );
+            println!(
+                "records         {} ({} withdrawn)",
+                info.records, info.withdrawn
+            );
+            println!("per ecosystem");
+            for ecosystem in &info.ecosystems {
+                println!("  {:<14}{}", ecosystem.ecosystem, ecosystem.records);
+            }
+            println!("sources");
+            for (source, when, records) in &info.sources {
+                println!("  {when}  {records:>7}  {source}");
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -50,31 +50,47 @@ impl GoVersion {
 
 /// Splits a leading canonical decimal (no leading zero) off `s`, as Go's `parseInt`/`cutInt`.
 fn cut_number(s: &str) -> Option<(Decimal, &str)> {
-    let end = s.bytes().position(|b| !b.is_ascii_digit()).unwrap_or(s.len());
+    let end = s
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(s.len());
     let (digits, rest) = s.split_at(end);
     is_canonical_number(digits).then(|| (Decimal::new(digits), rest))
 }
 
 /// x/mod/semver's grammar, after the `v`.
 fn parse_module(s: &str) -> Result<Precedence, String> {
-    let (major, rest) = cut_number(s).ok_or("major version is not a number without leading zeros")?;
+    let (major, rest) =
+        cut_number(s).ok_or("major version is not a number without leading zeros")?;
     let zero = || Decimal::new("0");
     let Some(rest) = rest.strip_prefix('.') else {
         return if rest.is_empty() {
-            Ok(Precedence { major, minor: zero(), patch: zero(), prerelease: Vec::new() })
+            Ok(Precedence {
+                major,
+                minor: zero(),
+                patch: zero(),
+                prerelease: Vec::new(),
+            })
         } else {
             Err("unexpected text after the major version".into())
         };
     };
-    let (minor, rest) = cut_number(rest).ok_or("minor version is not a number without leading zeros")?;
+    let (minor, rest) =
+        cut_number(rest).ok_or("minor version is not a number without leading zeros")?;
     let Some(rest) = rest.strip_prefix('.') else {
         return if rest.is_empty() {
-            Ok(Precedence { major, minor, patch: zero(), prerelease: Vec::new() })
+            Ok(Precedence {
+                major,
+                minor,
+                patch: zero(),
+                prerelease: Vec::new(),
+            })
         } else {
             Err("a shortened version (v1, v1.2) takes no prerelease or build".into())
         };
     };
-    let (patch, rest) = cut_number(rest).ok_or("patch version is not a number without leading zeros")?;
+    let (patch, rest) =
+        cut_number(rest).ok_or("patch version is not a number without leading zeros")?;
     let (rest, build) = match rest.split_once('+') {
         Some((rest, build)) => (rest, Some(build)),
         None => (rest, None),
@@ -87,7 +103,12 @@ fn parse_module(s: &str) -> Result<Precedence, String> {
     if let Some(build) = build {
         check_build(build)?;
     }
-    Ok(Precedence { major, minor, patch, prerelease })
+    Ok(Precedence {
+        major,
+        minor,
+        patch,
+        prerelease,
+    })
 }
 
 /// internal/gover's grammar (`1.21.3`, `1.21rc1`, `1.21`, `1`), placed into SemVer precedence.
@@ -95,7 +116,12 @@ fn parse_toolchain(s: &str) -> Option<Precedence> {
     let zero = || Decimal::new("0");
     let (major, rest) = cut_number(s)?;
     if rest.is_empty() {
-        return Some(Precedence { major, minor: zero(), patch: zero(), prerelease: Vec::new() });
+        return Some(Precedence {
+            major,
+            minor: zero(),
+            patch: zero(),
+            prerelease: Vec::new(),
+        });
     }
     let (minor, rest) = cut_number(rest.strip_prefix('.')?)?;
     let (patch, rest) = match rest.strip_prefix('.') {
@@ -113,7 +139,10 @@ fn parse_toolchain(s: &str) -> Option<Precedence> {
             Vec::new()
         }
     } else {
-        let kind_end = rest.bytes().position(|b| !b.is_ascii_lowercase()).unwrap_or(rest.len());
+        let kind_end = rest
+            .bytes()
+            .position(|b| !b.is_ascii_lowercase())
+            .unwrap_or(rest.len());
         let (kind, number) = rest.split_at(kind_end);
         if kind.is_empty() {
             return None;
@@ -128,7 +157,12 @@ fn parse_toolchain(s: &str) -> Option<Precedence> {
         }
         prerelease
     };
-    Some(Precedence { major, minor, patch: patch.unwrap_or_else(zero), prerelease })
+    Some(Precedence {
+        major,
+        minor,
+        patch: patch.unwrap_or_else(zero),
+        prerelease,
+    })
 }
 
 impl FromStr for GoVersion {
@@ -139,7 +173,9 @@ impl FromStr for GoVersion {
         let precedence = if let Some(module) = input.strip_prefix('v') {
             parse_module(module).map_err(|reason| err(&reason))?
         } else if let Some(toolchain) = input.strip_prefix("go") {
-            let toolchain = toolchain.split_once('-').map_or(toolchain, |(v, _suffix)| v);
+            let toolchain = toolchain
+                .split_once('-')
+                .map_or(toolchain, |(v, _suffix)| v);
             parse_toolchain(toolchain).ok_or_else(|| err("not a Go toolchain version"))?
         } else {
             match parse_toolchain(input) {
@@ -149,7 +185,10 @@ impl FromStr for GoVersion {
                 })?,
             }
         };
-        Ok(GoVersion { input: input.to_string(), precedence })
+        Ok(GoVersion {
+            input: input.to_string(),
+            precedence,
+        })
     }
 }
 
@@ -198,7 +237,15 @@ mod tests {
         assert!(v("v1.2.3") < v("v1.2.4-0.20191109021931-daa7c04131f5"));
         assert!(v("v1.2.4-0.20191109021931-daa7c04131f5") < v("v1.2.4-pre"));
         assert!(v("v1.2.3-pre") < v("v1.2.3-pre.0.20191109021931-daa7c04131f5"));
-        for bad in ["v1.2-pre", "v01.2.3", "v1.2.3-", "v1.2.3.4", "v", "1.2.3-01", "go1.2.3.4"] {
+        for bad in [
+            "v1.2-pre",
+            "v01.2.3",
+            "v1.2.3-",
+            "v1.2.3.4",
+            "v",
+            "1.2.3-01",
+            "go1.2.3.4",
+        ] {
             assert!(bad.parse::<GoVersion>().is_err(), "{bad:?}");
         }
     }

@@ -10,6 +10,19 @@
 //! [`VersionError`] that names the input and what is wrong. The property tests in `tests/` run
 //! each ordering against the reference implementation as an oracle.
 
+mod go;
+mod maven;
+mod nuget;
+mod pep440;
+mod rubygems;
+mod semver;
+pub use go::GoVersion;
+pub use maven::MavenVersion;
+pub use nuget::NuGetVersion;
+pub use pep440::Pep440Version;
+pub use rubygems::GemVersion;
+pub use semver::SemVer;
+
 /// A version string its ecosystem would not accept.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {ecosystem} version {input:?}: {reason}")]

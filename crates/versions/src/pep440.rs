@@ -148,7 +148,9 @@ impl FromStr for Pep440Version {
             pos: 0,
         };
         c.eat(b'v');
-        let mut first = c.digits().ok_or_else(|| err("does not start with a number"))?;
+        let mut first = c
+            .digits()
+            .ok_or_else(|| err("does not start with a number"))?;
         let mut epoch = Decimal::new("0");
         if c.eat(b'!') {
             epoch = first;
@@ -335,7 +337,9 @@ mod tests {
         assert_eq!(v("1.0+UBUNTU-1"), v("1.0+ubuntu.1"));
         assert_eq!(v("0!1.0"), v("1.0"));
         assert_eq!(v(" 1.0 ").to_string(), " 1.0 ");
-        for bad in ["", "v", "1.", "1.0+", "1.0+a..b", "1!", "a1", "1.0-", "1.0 x", "1.0+é"] {
+        for bad in [
+            "", "v", "1.", "1.0+", "1.0+a..b", "1!", "a1", "1.0-", "1.0 x", "1.0+é",
+        ] {
             assert!(bad.parse::<Pep440Version>().is_err(), "{bad:?}");
         }
     }

@@ -59,11 +59,8 @@ fn is_valid(v: &str) -> bool {
     first_is_number
         && parts.all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric()))
         && pre.is_none_or(|pre| {
-            pre.split('.').all(|p| {
-                !p.is_empty()
-                    && p.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            })
+            pre.split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
         })
 }
 
@@ -117,7 +114,7 @@ impl FromStr for GemVersion {
                 "not a number followed by .-separated letters and digits and an optional -prerelease",
             ));
         }
-        let all = segments(trimmed);
+        let all = segments(&trimmed.replace('-', ".pre."));
         let first_text = all
             .iter()
             .position(|s| matches!(s, Segment::Text(_)))

@@ -102,9 +102,7 @@ pub(crate) fn is_canonical_number(digits: &str) -> bool {
 }
 
 pub(crate) fn is_identifier(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// Parses a dot-separated SemVer prerelease (without its `-`), or says what is wrong with it.
@@ -112,12 +110,16 @@ pub(crate) fn parse_prerelease(s: &str) -> Result<Vec<Identifier>, String> {
     s.split('.')
         .map(|id| {
             if !is_identifier(id) {
-                Err(format!("prerelease identifier {id:?} is empty or not [0-9A-Za-z-]"))
+                Err(format!(
+                    "prerelease identifier {id:?} is empty or not [0-9A-Za-z-]"
+                ))
             } else if id.bytes().all(|b| b.is_ascii_digit()) {
                 if is_canonical_number(id) {
                     Ok(Identifier::Numeric(Decimal::new(id)))
                 } else {
-                    Err(format!("numeric prerelease identifier {id:?} has a leading zero"))
+                    Err(format!(
+                        "numeric prerelease identifier {id:?} has a leading zero"
+                    ))
                 }
             } else {
                 Ok(Identifier::Alphanumeric(id.into()))
@@ -129,7 +131,9 @@ pub(crate) fn parse_prerelease(s: &str) -> Result<Vec<Identifier>, String> {
 /// Checks dot-separated build metadata (without its `+`).
 pub(crate) fn check_build(s: &str) -> Result<(), String> {
     match s.split('.').find(|id| !is_identifier(id)) {
-        Some(id) => Err(format!("build identifier {id:?} is empty or not [0-9A-Za-z-]")),
+        Some(id) => Err(format!(
+            "build identifier {id:?} is empty or not [0-9A-Za-z-]"
+        )),
         None => Ok(()),
     }
 }
@@ -266,7 +270,9 @@ mod tests {
     #[test]
     fn loose_prefixes_and_rejections() {
         assert_eq!(v(" =v1.2.3 "), v("1.2.3"));
-        for bad in ["01.2.3", "1.2", "1.2.3-01", "1.2.3-", "1.2.3+", "1.2.3.4", "", "x"] {
+        for bad in [
+            "01.2.3", "1.2", "1.2.3-01", "1.2.3-", "1.2.3+", "1.2.3.4", "", "x",
+        ] {
             assert!(bad.parse::<SemVer>().is_err(), "{bad:?}");
         }
     }

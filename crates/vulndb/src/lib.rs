@@ -1,0 +1,15 @@
+//! The offline advisory database.
+//!
+//! The one input format is OSV (https://ossf.github.io/osv-schema/): `stowaway db import` takes
+//! the `<Ecosystem>/all.zip` files osv.dev publishes, directories of OSV JSON files, or single
+//! files, and stores every record in one SQLite file in the database directory, indexed by
+//! (ecosystem, package name) for the lookups a scan makes. `docs/vulndb.md` explains the choice
+//! of store.
+//!
+//! - [`osv`]: the OSV record, as far as matching and reports need it.
+//! - [`Database`]: import, lookup and the summary `stowaway db info` prints.
+
+pub mod osv;
+mod store;
+
+pub use store::{Database, DbError, DbInfo, EcosystemCount, ImportSummary};
