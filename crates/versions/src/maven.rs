@@ -51,7 +51,7 @@ impl Item {
             "a" if followed_by_digit => "alpha",
             "b" if followed_by_digit => "beta",
             "m" if followed_by_digit => "milestone",
-            "ga" | "final" => "",
+            "ga" | "final" | "release" => "",
             "cr" => "rc",
             other => other,
         };
@@ -71,7 +71,11 @@ impl Item {
         match (self, other) {
             (Item::Number(n), None) => n.cmp(&Decimal::new("0")),
             (Item::Text(q), None) => qualifier_rank(q).cmp(&(RELEASE, "")),
-            (Item::List(items), None) => items.first().map_or(Ordering::Equal, |i| i.compare(None)),
+            (Item::List(items), None) => items
+                .iter()
+                .map(|i| i.compare(None))
+                .find(|o| o.is_ne())
+                .unwrap_or(Ordering::Equal),
             (Item::Number(a), Some(Item::Number(b))) => a.cmp(b),
             (Item::Number(_), Some(_)) => Ordering::Greater,
             (Item::Text(a), Some(Item::Text(b))) => qualifier_rank(a).cmp(&qualifier_rank(b)),
@@ -142,6 +146,11 @@ fn parse(version: &str) -> Vec<Item> {
             }
         } else if c.is_ascii_digit() {
             if !is_digit && i > start {
+                // A qualifier that does not start its list starts a nested one: `1.0.x1 = 1.0-x1`.
+                if !stack[top].is_empty() {
+                    stack.push(Vec::new());
+                }
+                let top = stack.len() - 1;
                 stack[top].push(Item::text(&text(start, i), true));
                 start = i;
                 stack.push(Vec::new());
@@ -157,6 +166,10 @@ fn parse(version: &str) -> Vec<Item> {
         }
     }
     if chars.len() > start {
+        // So does a final qualifier: `1.0.x = 1.0-x`.
+        if !is_digit && stack.last().is_some_and(|list| !list.is_empty()) {
+            stack.push(Vec::new());
+        }
         let top = stack.len() - 1;
         stack[top].push(item(is_digit, &text(start, chars.len())));
     }

@@ -9,7 +9,9 @@
 //! - [`osv`]: the OSV record, as far as matching and reports need it.
 //! - [`Database`]: import, lookup and the summary `stowaway db info` prints.
 
+pub mod cvss;
 pub mod osv;
+pub mod ranges;
 mod store;
 
 pub use store::{Database, DbError, DbInfo, EcosystemCount, ImportSummary};

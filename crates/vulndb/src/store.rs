@@ -369,10 +369,7 @@ type DocumentSink<'a> = dyn FnMut(&str, &[u8]) -> Result<(), DbError> + 'a;
 
 /// Calls `each(name, bytes)` for every OSV JSON document of a source: the members of a zip, the
 /// `.json` files under a directory, or the file itself.
-fn each_document(
-    source: &Path,
-    each: &mut DocumentSink,
-) -> Result<(), DbError> {
+fn each_document(source: &Path, each: &mut DocumentSink) -> Result<(), DbError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| DbError::Io { path, source }

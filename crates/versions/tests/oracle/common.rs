@@ -32,7 +32,11 @@ impl Oracle {
             .map_err(|e| format!("cannot start {command:?}: {e}"))?;
         let stdin = child.stdin.take().ok_or("no stdin")?;
         let stdout = BufReader::new(child.stdout.take().ok_or("no stdout")?);
-        Ok(Oracle { _child: child, stdin, stdout })
+        Ok(Oracle {
+            _child: child,
+            stdin,
+            stdout,
+        })
     }
 
     /// Sends all requests, then reads one answer per request.
@@ -89,7 +93,9 @@ pub fn oracle(
 
 /// The source of an oracle program kept in `tests/oracle/programs/`.
 pub fn oracle_source(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/programs").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/oracle/programs")
+        .join(name)
 }
 
 /// Stowaway's cache directory, where scripts/test installs oracles: `$XDG_CACHE_HOME/stowaway`
@@ -116,11 +122,21 @@ pub fn runs(program: &str, args: &[&str]) -> bool {
 pub fn check_laws<T: Ord + std::fmt::Display>(a: &T, b: &T, c: &T) {
     for (x, y) in [(a, b), (b, c), (a, c)] {
         assert_eq!(x.cmp(y), y.cmp(x).reverse(), "antisymmetry of {x} and {y}");
-        assert_eq!(x == y, x.cmp(y) == Ordering::Equal, "== and cmp of {x} and {y}");
+        assert_eq!(
+            x == y,
+            x.cmp(y) == Ordering::Equal,
+            "== and cmp of {x} and {y}"
+        );
     }
     let mut v = [a, b, c];
     v.sort();
-    assert!(v[0] <= v[2], "transitivity: {} <= {} <= {}", v[0], v[1], v[2]);
+    assert!(
+        v[0] <= v[2],
+        "transitivity: {} <= {} <= {}",
+        v[0],
+        v[1],
+        v[2]
+    );
 }
 
 /// Runs `test` on `cases` values of `strategy`; a failure panics with the shrunk input.
@@ -194,12 +210,16 @@ where
 
 /// Checks the laws of `Ord` on generated triples.
 pub fn laws_hold<T: FromStr + Ord + Display>(strategy: BoxedStrategy<String>) {
-    run(512, (strategy.clone(), strategy.clone(), strategy), |(a, b, c)| {
-        if let (Ok(a), Ok(b), Ok(c)) = (a.parse::<T>(), b.parse::<T>(), c.parse::<T>()) {
-            check_laws(&a, &b, &c);
-        }
-        Ok(())
-    });
+    run(
+        512,
+        (strategy.clone(), strategy.clone(), strategy),
+        |(a, b, c)| {
+            if let (Ok(a), Ok(b), Ok(c)) = (a.parse::<T>(), b.parse::<T>(), c.parse::<T>()) {
+                check_laws(&a, &b, &c);
+            }
+            Ok(())
+        },
+    );
 }
 
 /// A version string with one character inserted, replaced or removed: near misses of a grammar.

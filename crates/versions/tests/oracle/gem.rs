@@ -38,9 +38,7 @@ fn gem() -> BoxedStrategy<String> {
         one_of(&["", "", "", " "]),
         number,
         vec(segment.prop_map(|s| format!(".{s}")), 0..5),
-        maybe(
-            vec(pre_segment, 1..4).prop_map(|segments| format!("-{}", segments.join("."))),
-        ),
+        maybe(vec(pre_segment, 1..4).prop_map(|segments| format!("-{}", segments.join(".")))),
         one_of(&["", "", "", " ", "\n"]),
     )
         .prop_map(|(a, b, c, d, e)| format!("{a}{b}{}{d}{e}", c.concat()))

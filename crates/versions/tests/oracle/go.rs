@@ -19,8 +19,13 @@ static ORACLE: OracleCell = OracleCell::new();
 /// Builds the oracle once into the cache (again when its source is newer than the binary).
 fn oracle() -> Option<std::sync::MutexGuard<'static, common::Oracle>> {
     common::oracle(&ORACLE, || {
-        if !Path::new(X_MOD).join("src/golang.org/x/mod/semver").is_dir() {
-            return Err(format!("golang.org/x/mod is not in {X_MOD} (apt-get install golang-golang-x-mod-dev)"));
+        if !Path::new(X_MOD)
+            .join("src/golang.org/x/mod/semver")
+            .is_dir()
+        {
+            return Err(format!(
+                "golang.org/x/mod is not in {X_MOD} (apt-get install golang-golang-x-mod-dev)"
+            ));
         }
         let source = common::oracle_source("gosemver.go");
         let dir = common::cache_dir().join("go-semver-oracle");
@@ -48,8 +53,11 @@ fn oracle() -> Option<std::sync::MutexGuard<'static, common::Oracle>> {
 
 /// A 14-digit UTC timestamp.
 fn timestamp() -> BoxedStrategy<String> {
-    prop_oneof![one_of(&["20191109021931", "20191109021932", "20200101000000"]), "20[0-9]{12}"]
-        .boxed()
+    prop_oneof![
+        one_of(&["20191109021931", "20191109021932", "20200101000000"]),
+        "20[0-9]{12}"
+    ]
+    .boxed()
 }
 
 /// Module versions: full and shortened SemVer, pseudo-versions of each form, +incompatible.
@@ -81,9 +89,12 @@ fn module() -> BoxedStrategy<String> {
 #[test]
 fn go_module_parsing_agrees_with_x_mod_semver() {
     let Some(oracle) = oracle() else { return };
-    let versions = vec(prop_oneof![module(), near_miss(module(), ".-+v0129aZ")], 1..64)
-        // Strings without `v` are toolchain versions here, which x/mod/semver does not take.
-        .prop_map(|vs| vs.into_iter().filter(|v| v.starts_with('v')).collect());
+    let versions = vec(
+        prop_oneof![module(), near_miss(module(), ".-+v0129aZ")],
+        1..64,
+    )
+    // Strings without `v` are toolchain versions here, which x/mod/semver does not take.
+    .prop_map(|vs| vs.into_iter().filter(|v| v.starts_with('v')).collect());
     let n = common::parsing_agrees::<GoVersion, _>(oracle, 300, versions, |answer, ours| {
         (answer == "ok") == ours
     });
@@ -152,7 +163,15 @@ fn toolchain_order_matches_go_version_tests() {
         assert_eq!(x.cmp(&y) as i32, want, "gover.Compare({a}, {b})");
     }
     // go/version's TestIsValid: the valid ones parse, the invalid ones do not.
-    for valid in ["go1.2rc3", "go1.2.3", "go1.999testmod", "go1.22", "go1.21rc2", "go1.9.2rc2", "go1"] {
+    for valid in [
+        "go1.2rc3",
+        "go1.2.3",
+        "go1.999testmod",
+        "go1.22",
+        "go1.21rc2",
+        "go1.9.2rc2",
+        "go1",
+    ] {
         assert!(valid.parse::<GoVersion>().is_ok(), "{valid}");
     }
     for invalid in ["", "go1.600+auto", "go1.9.2+rc2", "bad"] {

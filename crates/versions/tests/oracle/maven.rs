@@ -19,10 +19,17 @@ fn oracle() -> Option<std::sync::MutexGuard<'static, common::Oracle>> {
             .flatten()
             .flatten()
             .map(|e| e.path())
-            .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("maven-artifact")))
-            .ok_or("Maven's maven-artifact jar is not in /usr/share/maven/lib (apt-get install maven)")?;
+            .find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("maven-artifact"))
+            })
+            .ok_or(
+                "Maven's maven-artifact jar is not in /usr/share/maven/lib (apt-get install maven)",
+            )?;
         if !common::runs("javac", &["-version"]) {
-            return Err("a JDK (javac) is not installed (apt-get install default-jdk-headless)".into());
+            return Err(
+                "a JDK (javac) is not installed (apt-get install default-jdk-headless)".into(),
+            );
         }
         let mut command = Command::new("java");
         command

@@ -58,7 +58,10 @@ fn numbers_of_any_length_compare_exactly() {
     let (a, b) = (format!("{big}.0.0-{big}"), format!("{big}.0.0-{bigger}"));
     assert!(less::<SemVer>(&a, &b));
     assert!(less::<GoVersion>(&format!("v{a}"), &format!("v{b}")));
-    assert!(less::<GoVersion>(&format!("go1.{big}"), &format!("go1.{bigger}")));
+    assert!(less::<GoVersion>(
+        &format!("go1.{big}"),
+        &format!("go1.{bigger}")
+    ));
     // NuGet's numbers are .NET Int32s: larger ones are rejected, not wrapped.
     assert!("2147483648.0".parse::<NuGetVersion>().is_err());
     assert!(less::<NuGetVersion>("2147483646.0", "2147483647.0"));

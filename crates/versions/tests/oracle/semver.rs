@@ -45,14 +45,18 @@ pub fn number() -> BoxedStrategy<String> {
 pub fn prerelease() -> BoxedStrategy<String> {
     let identifier = prop_oneof![
         number(),
-        one_of(&["alpha", "beta", "rc", "a", "A", "Alpha", "0a", "-", "x-y", "1-1", "--"]),
+        one_of(&[
+            "alpha", "beta", "rc", "a", "A", "Alpha", "0a", "-", "x-y", "1-1", "--"
+        ]),
         "[0-9A-Za-z-]{1,6}".prop_filter("alphanumeric", |s| !s.bytes().all(|b| b.is_ascii_digit())),
     ];
     vec(identifier, 1..5).prop_map(|ids| ids.join(".")).boxed()
 }
 
 pub fn build() -> BoxedStrategy<String> {
-    vec("[0-9A-Za-z-]{1,6}", 1..3).prop_map(|ids| ids.join(".")).boxed()
+    vec("[0-9A-Za-z-]{1,6}", 1..3)
+        .prop_map(|ids| ids.join("."))
+        .boxed()
 }
 
 fn semver() -> BoxedStrategy<String> {
@@ -77,11 +81,12 @@ fn semver_parsing_agrees_with_node_semver() {
         1..64,
     );
     // Strict node-semver validity implies ours, ours implies loose validity.
-    let n = common::parsing_agrees::<SemVer, _>(oracle, 300, versions, |answer, ours| match answer {
-        "strict" => ours,
-        "loose" => true,
-        _ => !ours,
-    });
+    let n =
+        common::parsing_agrees::<SemVer, _>(oracle, 300, versions, |answer, ours| match answer {
+            "strict" => ours,
+            "loose" => true,
+            _ => !ours,
+        });
     println!("SemVer: {n} strings parsed consistently with node-semver");
 }
 
