@@ -10,11 +10,13 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use stowaway_findings::{AnalyzerInfo, FailOn, Report, SCHEMA_VERSION, Tool};
+use stowaway_findings::{
+    AnalyzerInfo, FailOn, Report, SCHEMA_VERSION, Tool, VulnerabilityDatabase,
+};
 use stowaway_image::Platform;
 use stowaway_malware::{Clamd, ClamdAddr, HashReputation, Heuristics, YaraEngine};
 use stowaway_scan::{Analyzer, Input, Limits, ScanOptions, analyzers::default_analyzers};
-use stowaway_vulndb::Database;
+use stowaway_vulndb::{Database, DbError, MatchOptions, match_packages};
 
 #[derive(Parser)]
 #[command(
@@ -195,6 +197,28 @@ struct ScanArgs {
     /// Seconds to wait for clamd on one file.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     clamd_timeout: u64,
+    #[command(flatten)]
+    vulns: VulnArgs,
+}
+
+#[derive(Args)]
+#[command(next_help_heading = "Vulnerabilities")]
+struct VulnArgs {
+    #[command(flatten)]
+    db: DbDirArg,
+    /// Warn (on stderr and in the report) when the database is older than this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = 7)]
+    db_max_age: u64,
+    /// Do not match packages against the vulnerability database.
+    #[arg(long)]
+    skip_vulns: bool,
+    /// Also match language packages an OS package installed against their upstream
+    /// ecosystem's advisories (by default their OS package's advisories decide).
+    #[arg(long)]
+    match_owned: bool,
+    /// Show advisories the distribution rates `unimportant` too.
+    #[arg(long)]
+    all_vulns: bool,
 }
 
 #[derive(Args)]
@@ -296,6 +320,14 @@ fn run(input: &InputArgs, analyzers: &[Box<dyn Analyzer>]) -> anyhow::Result<Rep
             version: env!("CARGO_PKG_VERSION").into(),
         },
         input: input_name,
+        vulnerability_database: VulnerabilityDatabase {
+            checked: false,
+            path: None,
+            updated: None,
+            age_days: None,
+            records: 0,
+            note: Some("vulnerabilities are matched by `stowaway scan`".into()),
+        },
         analyzers: analyzers
             .iter()
             .map(|a| AnalyzerInfo {
@@ -386,6 +418,70 @@ fn sbom(args: SbomArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Matches every image's packages against the vulnerability database, and records in the
+/// report what it was matched against — or that it was not, and why.
+fn check_vulnerabilities(report: &mut Report, args: &VulnArgs) -> anyhow::Result<()> {
+    let not_checked = |note: String| VulnerabilityDatabase {
+        checked: false,
+        path: None,
+        updated: None,
+        age_days: None,
+        records: 0,
+        note: Some(note),
+    };
+    if args.skip_vulns {
+        report.vulnerability_database = not_checked("turned off with --skip-vulns".into());
+        return Ok(());
+    }
+    let dir = args.db.dir()?;
+    let db = match Database::open(&dir) {
+        Ok(db) => db,
+        Err(DbError::Missing(_)) => {
+            let note = format!(
+                "vulnerabilities were not checked: no database in {} (import OSV data with `stowaway db import <Ecosystem>/all.zip ...`)",
+                dir.display()
+            );
+            eprintln!("stowaway: warning: {note}");
+            report.vulnerability_database = not_checked(note);
+            return Ok(());
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let info = db.info()?;
+    let age_days = info
+        .updated
+        .as_deref()
+        .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
+        .and_then(|t| std::time::SystemTime::now().duration_since(t).ok())
+        .map(|age| age.as_secs() / 86_400);
+    let note = age_days.filter(|&days| days > args.db_max_age).map(|days| {
+        format!(
+            "the vulnerability database is {days} days old (more than --db-max-age {}): update it",
+            args.db_max_age
+        )
+    });
+    if let Some(note) = &note {
+        eprintln!("stowaway: warning: {note}");
+    }
+    let options = MatchOptions {
+        match_owned: args.match_owned,
+        all: args.all_vulns,
+    };
+    for image in &mut report.images {
+        let findings = match_packages(&db, &image.packages, image.os.as_ref(), options)?;
+        image.add_findings(findings);
+    }
+    report.vulnerability_database = VulnerabilityDatabase {
+        checked: true,
+        path: Some(info.path.display().to_string()),
+        updated: info.updated,
+        age_days,
+        records: info.records - info.withdrawn,
+        note,
+    };
+    Ok(())
+}
+
 fn db(command: DbCommand) -> anyhow::Result<ExitCode> {
     match command {
         DbCommand::Import { db, paths } => {
@@ -455,7 +551,8 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
         let timeout = std::time::Duration::from_secs(args.clamd_timeout);
         analyzers.push(Box::new(Clamd::new(addr.clone(), timeout)));
     }
-    let report = run(&args.input, &analyzers)?;
+    let mut report = run(&args.input, &analyzers)?;
+    check_vulnerabilities(&mut report, &args.vulns)?;
 
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none();

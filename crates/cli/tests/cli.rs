@@ -187,7 +187,7 @@ fn json_report_from_a_file_and_from_stdin_agree() {
 
     let file_json: serde_json::Value = serde_json::from_slice(&from_file.stdout).unwrap();
     let stdin_json: serde_json::Value = serde_json::from_slice(&from_stdin.stdout).unwrap();
-    assert_eq!(file_json["schema_version"], "3");
+    assert_eq!(file_json["schema_version"], "4");
     assert_eq!(stdin_json["input"], "-");
     let analyzers: Vec<&str> = file_json["analyzers"]
         .as_array()
@@ -905,4 +905,131 @@ fn sbom_formats_are_valid_and_list_what_is_installed() {
         None,
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn vulnerabilities_with_and_without_a_database() {
+    let run = Run::new();
+    let archive = run.file("packaged.tar", &docker_save_oci(&[packaged()]).to_tar());
+    let archive = archive.to_str().unwrap();
+    let db = run.dir.path().join("db");
+    let db = db.to_str().unwrap();
+
+    // No database: the scan runs, says vulnerabilities were not checked and how to get them.
+    let out = run.stowaway(&["scan", "--format", "json", "--db-dir", db, archive], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("vulnerabilities were not checked"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("stowaway db import"),
+        "{}",
+        text(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["vulnerability_database"]["checked"], false);
+
+    // An advisory for the image's requests 2.31.0 and one for busybox's source package.
+    let records = run.dir.path().join("records");
+    std::fs::create_dir_all(&records).unwrap();
+    std::fs::write(
+        records.join("GHSA-9wx4-h78v-vm56.json"),
+        r#"{"id": "GHSA-9wx4-h78v-vm56", "modified": "2024-05-20T00:00:00Z", "aliases": ["CVE-2024-35195"],
+            "summary": "Requests Session object does not verify requests after making first request with verify=False",
+            "database_specific": {"severity": "MODERATE"},
+            "affected": [{"package": {"ecosystem": "PyPI", "name": "requests"},
+                          "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.32.0"}]}]}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        records.join("ALPINE-CVE-2023-42366.json"),
+        r#"{"id": "ALPINE-CVE-2023-42366", "modified": "2024-01-01T00:00:00Z", "aliases": ["CVE-2023-42366"],
+            "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:L/AC:L/PR:N/UI:R/S:U/C:N/I:N/A:H"}],
+            "affected": [{"package": {"ecosystem": "Alpine:v3.19", "name": "busybox"},
+                          "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.36.1-r16"}]}]}]}"#,
+    )
+    .unwrap();
+    let out = run.stowaway(
+        &["db", "import", "--db-dir", db, records.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("imported 2 records"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run.stowaway(&["db", "info", "--db-dir", db], None);
+    assert!(
+        text(&out.stdout).contains("records         2 (0 withdrawn)"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let out = run.stowaway(&["scan", "--format", "json", "--db-dir", db, archive], None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "medium findings do not block: {}",
+        text(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["vulnerability_database"]["checked"], true);
+    assert_eq!(report["vulnerability_database"]["records"], 2);
+    let vulns: Vec<(String, String, String)> = report["images"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "vuln")
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+                f["vulnerability"]["fixed_versions"][0]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        vulns,
+        [
+            (
+                "ALPINE-CVE-2023-42366".to_string(),
+                "medium".to_string(),
+                "1.36.1-r16".to_string()
+            ),
+            (
+                "GHSA-9wx4-h78v-vm56".into(),
+                "medium".into(),
+                "2.32.0".into()
+            ),
+        ]
+    );
+    let blocked = run.stowaway(
+        &["scan", "--fail-on", "vuln", "--db-dir", db, archive],
+        None,
+    );
+    assert_eq!(blocked.status.code(), Some(1));
+    let table = text(&blocked.stdout);
+    assert!(
+        table.contains("vulnerability database: 2 advisories"),
+        "{table}"
+    );
+    let skipped = run.stowaway(
+        &[
+            "scan",
+            "--fail-on",
+            "vuln",
+            "--skip-vulns",
+            "--db-dir",
+            db,
+            archive,
+        ],
+        None,
+    );
+    assert_eq!(skipped.status.code(), Some(0));
 }

@@ -96,6 +96,7 @@ mod tests {
             location: None,
             evidence: None,
             engine: "test".into(),
+            vulnerability: None,
         }
     }
 

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::{MalwareReport, NotScannedCode, Package, Sha256};
 
 /// Version of the JSON report schema (`docs/report.schema.json`).
-pub const SCHEMA_VERSION: &str = "3";
+pub const SCHEMA_VERSION: &str = "4";
 
 /// How bad a finding is, in increasing order.
 #[derive(
@@ -205,6 +205,29 @@ pub struct Finding {
     pub evidence: Option<String>,
     /// The analyzer or engine that produced it.
     pub engine: String,
+    /// For a vulnerability: the advisory's details and the package it matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vulnerability: Option<Box<VulnerabilityDetails>>,
+}
+
+/// What a vulnerability finding says beyond the common fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct VulnerabilityDetails {
+    /// Other ids of the advisory (CVE, GHSA, ...).
+    pub aliases: Vec<String>,
+    /// The package as installed.
+    pub package: String,
+    pub purl: String,
+    pub installed_version: String,
+    /// The OSV ecosystem it was matched in (`PyPI`, `Debian:12`).
+    pub ecosystem: String,
+    /// The name the advisory was looked up by: the source package for OS packages.
+    pub matched_name: String,
+    /// Versions that fix it; empty when no fix is available.
+    pub fixed_versions: Vec<String>,
+    /// The CVSS base score the severity comes from, with its vector (`9.8
+    /// CVSS:3.1/AV:N/...`), or where the severity came from otherwise.
+    pub severity_source: String,
 }
 
 /// Something that was deliberately not scanned, and why (a bound was hit, a format unsupported).
@@ -386,6 +409,32 @@ pub struct ImageReport {
     pub malware: Option<MalwareReport>,
 }
 
+/// Findings in report order: most severe first, then by layer, path and member, then id.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        let key = |f: &Finding| {
+            (
+                std::cmp::Reverse(f.severity),
+                f.location
+                    .as_ref()
+                    .map(|l| (l.layer, l.path.clone(), l.member.clone())),
+                f.id.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+}
+
+impl ImageReport {
+    /// Adds findings made after the scan (vulnerability matching), in report order, and
+    /// counts them.
+    pub fn add_findings(&mut self, findings: Vec<Finding>) {
+        self.findings.extend(findings);
+        sort_findings(&mut self.findings);
+        self.counts = Counts::of(&self.findings);
+    }
+}
+
 /// One build step from the image config's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct HistoryEntry {
@@ -409,7 +458,31 @@ pub struct Report {
     pub input: String,
     /// Every analyzer that looked at the files, with the version of its logic.
     pub analyzers: Vec<AnalyzerInfo>,
+    /// The vulnerability database the packages were matched against, like an antivirus'
+    /// definitions date; says so when vulnerabilities were not checked.
+    pub vulnerability_database: VulnerabilityDatabase,
     pub images: Vec<ImageReport>,
+}
+
+/// Whether and against what the packages were matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct VulnerabilityDatabase {
+    /// Whether vulnerabilities were checked at all.
+    pub checked: bool,
+    /// The database file, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// RFC 3339 time of its last import or update.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated: Option<String>,
+    /// Whole days since then, at scan time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age_days: Option<u64>,
+    /// Advisories it holds (withdrawn ones excluded).
+    pub records: usize,
+    /// Why vulnerabilities were not checked, or a warning that the database is old.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// An analyzer (or engine) that took part in the scan.

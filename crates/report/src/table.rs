@@ -444,6 +444,23 @@ pub fn table(report: &Report, color: bool) -> String {
         }
         image(&mut out, &painter, report_image, &report.analyzers);
     }
+    let db = &report.vulnerability_database;
+    let _ = writeln!(out);
+    let status = match (db.checked, &db.updated) {
+        (true, updated) => format!(
+            "  vulnerability database: {} advisories, updated {}{}",
+            db.records,
+            updated.as_deref().unwrap_or("at an unknown time"),
+            db.age_days
+                .map(|d| format!(" ({d} days ago)"))
+                .unwrap_or_default()
+        ),
+        (false, _) => "  vulnerability database: not checked".to_string(),
+    };
+    let _ = writeln!(out, "{status}");
+    if let Some(note) = &db.note {
+        let _ = writeln!(out, "  {}", one_line(note));
+    }
     out
 }
 

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use stowaway_findings::{
     ArchiveMember, Counts, FileScan, FileStatus, Finding, HistoryEntry, ImageReport, Integrity,
     InventoryEntry, Kind, LayerSummary, LayerThreats, Location, MalwareReport, NotScanned, OsInfo,
-    Package, PackageType, Severity, Verdict, VerdictCounts,
+    Package, PackageType, Severity, Verdict, VerdictCounts, sort_findings,
 };
 use stowaway_image::LayerSpec;
 
@@ -46,6 +46,7 @@ fn mismatch(layer: usize, what: &str, declared: &str, actual: &str) -> Finding {
         location: None,
         evidence: Some(format!("declared {declared}, content is {actual}")),
         engine: "digest-check".into(),
+        vulnerability: None,
     }
 }
 
@@ -320,18 +321,7 @@ pub(crate) fn assemble(
         }
     }
 
-    findings.sort_by(|a, b| {
-        let key = |f: &Finding| {
-            (
-                Reverse(f.severity),
-                f.location
-                    .as_ref()
-                    .map(|l| (l.layer, l.path.clone(), l.member.clone())),
-                f.id.clone(),
-            )
-        };
-        key(a).cmp(&key(b))
-    });
+    sort_findings(&mut findings);
     let engines: Vec<String> = analyzers
         .iter()
         .filter(|a| a.is_engine())

@@ -42,6 +42,7 @@ impl Analyzer for Needle {
                 location: None,
                 evidence: None,
                 engine: "needle".into(),
+                vulnerability: None,
             }));
         }
     }

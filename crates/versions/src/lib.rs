@@ -10,17 +10,25 @@
 //! [`VersionError`] that names the input and what is wrong. The property tests in `tests/` run
 //! each ordering against the reference implementation as an oracle.
 
+mod apk;
+mod dpkg;
 mod go;
 mod maven;
 mod nuget;
 mod pep440;
+mod rpm;
 mod rubygems;
+mod scheme;
 mod semver;
+pub use apk::ApkVersion;
+pub use dpkg::DpkgVersion;
 pub use go::GoVersion;
 pub use maven::MavenVersion;
 pub use nuget::NuGetVersion;
 pub use pep440::Pep440Version;
+pub use rpm::RpmVersion;
 pub use rubygems::GemVersion;
+pub use scheme::Scheme;
 pub use semver::SemVer;
 
 /// A version string its ecosystem would not accept.

@@ -1,18 +1,28 @@
-//! Maven versions, ordered as Maven's `ComparableVersion` (maven-artifact 3.8) does.
+//! Maven versions, ordered as Maven's `ComparableVersion` (maven-artifact 3.8.7, the Maven this
+//! project's tests run) does.
 //!
 //! Every string is a Maven version. The lowercased string is split into items: numbers, strings
 //! and lists. `.` separates items of the same list; `-` starts a nested list; a change between
 //! digits and non-digits also starts a nested list (`1.0alpha1` is `[1, 0, [alpha, [1]]]`); an
-//! empty item is the number 0. A single letter followed by a digit is a qualifier shorthand
-//! (`a1` = `alpha-1`, `b`, `m`), and `ga`/`final` mean the empty qualifier, `cr` means `rc`.
-//! Each list then drops its trailing "null" items — 0, the empty qualifier, empty lists — so
-//! `1.0 == 1` and `1-ga == 1`; a trailing null before a nested list goes too (`1.0-a == 1-a`).
+//! empty item is the number 0; a qualifier that ends the version or precedes a digit, and is not
+//! the first item of its list, goes into a nested list of its own (`1.0.x1` = `1.0-x1`). A single
+//! letter followed by a digit is a qualifier shorthand (`a1` = `alpha-1`, `b`, `m`), and
+//! `ga`/`final`/`release` mean the empty qualifier, `cr` means `rc`. Each list then drops its
+//! trailing "null" items — 0, the empty qualifier, empty lists — so `1.0 == 1` and
+//! `1-ga == 1`; a null before a trailing nested list goes too (`1.0-a == 1-a`).
 //!
 //! Items compare: numbers numerically (any length); qualifiers as alpha < beta < milestone < rc <
 //! snapshot < "" (release) < sp < any other string, other strings lexically; a number above a
-//! string and a list; a list above a string; a missing item as if null (so `1-rc < 1 < 1-sp`,
-//! `1 < 1.1`, `1-1 < 1.0.1`). Equality is that order's (`compareTo == 0`), which may deem a few
-//! versions equal whose canonical strings differ; `Display` gives back the input.
+//! string and a list; a list above a string; a missing item as 0 or the empty qualifier, and a
+//! list against a missing item by its first item that is not null-like (so `1-rc < 1 < 1-sp`,
+//! `1 < 1.1`, `1-1 < 1.0.1`). `Display` gives back the input.
+//!
+//! **Not a total order.** Maven's comparison is antisymmetric but, on some inputs that mix a
+//! qualifier inside a list with a nested list at the same position, not transitive:
+//! `1-beta < 1 < 1.sp.0 < 1-beta` (a string is below every list, yet `sp` is above a missing item
+//! and `[beta]` below it). This type answers every pair exactly as Maven does, so `Ord` inherits
+//! the cycle: compare pairs (installed version against an advisory bound), and do not sort
+//! untrusted Maven versions with `slice::sort`, which may panic on a non-total order.
 //!
 //! Differences from Java: only ASCII digits are digits (Java's `Character.isDigit` also takes
 //! other scripts' digits), and unknown qualifiers compare by Unicode scalar values rather than
@@ -260,6 +270,9 @@ mod tests {
         }
         assert_eq!(v("1.0"), v("1"));
         assert_eq!(v("1-GA"), v("1.FINAL"));
+        assert_eq!(v("1.RELEASE"), v("1"));
+        assert_eq!(v("1.0.x1"), v("1.0-x1"));
+        assert!(v("1-0.beta") > v("1-beta"));
         assert_eq!(v("1a1"), v("1-alpha-1"));
         assert_eq!(v("1cr2"), v("1-rc-2"));
         assert!(v("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1") > v("1"));

@@ -8,10 +8,14 @@
 //!
 //! - [`osv`]: the OSV record, as far as matching and reports need it.
 //! - [`Database`]: import, lookup and the summary `stowaway db info` prints.
+//! - [`ranges`]: OSV range evaluation; [`cvss`]: base scores from CVSS v3 vectors.
+//! - [`match_packages`]: the findings for an image's packages.
 
 pub mod cvss;
+mod matcher;
 pub mod osv;
 pub mod ranges;
 mod store;
 
+pub use matcher::{MatchOptions, Query, match_packages, query};
 pub use store::{Database, DbError, DbInfo, EcosystemCount, ImportSummary};

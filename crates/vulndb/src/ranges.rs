@@ -61,30 +61,32 @@ fn in_one_range(events: &[Event], version: &str, compare: &Compare) -> Option<bo
         }
         compare(bound, version).map(|o| o != Ordering::Greater)
     };
-    // Events in version order: sorting by comparison, "0" first.
-    let mut sorted: Vec<&Event> = events.iter().collect();
-    let key = |event: &Event| -> String {
+    // Events in version order, "0" first. An insertion sort: some orderings (Maven's) are not
+    // total, which the standard sorts may panic on; this one just stops where it stands.
+    let version_of = |event: &Event| -> String {
         match event {
             Event::Introduced(v) | Event::Fixed(v) | Event::LastAffected(v) | Event::Limit(v) => {
                 v.clone()
             }
         }
     };
-    let mut failed = false;
-    sorted.sort_by(|a, b| {
-        let (a, b) = (key(a), key(b));
-        match (a.as_str(), b.as_str()) {
-            ("0", "0") => Ordering::Equal,
-            ("0", _) => Ordering::Less,
-            (_, "0") => Ordering::Greater,
-            _ => compare(&a, &b).unwrap_or_else(|| {
-                failed = true;
-                Ordering::Equal
-            }),
+    let mut sorted: Vec<&Event> = Vec::with_capacity(events.len());
+    for event in events {
+        let version = version_of(event);
+        let mut at = sorted.len();
+        while at > 0 {
+            let before = version_of(sorted[at - 1]);
+            let greater = match (before.as_str(), version.as_str()) {
+                (_, "0") => before != "0",
+                ("0", _) => false,
+                _ => compare(&before, &version)? == Ordering::Greater,
+            };
+            if !greater {
+                break;
+            }
+            at -= 1;
         }
-    });
-    if failed {
-        return None;
+        sorted.insert(at, event);
     }
     let mut affected = false;
     for event in sorted {

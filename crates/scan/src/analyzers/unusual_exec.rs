@@ -61,6 +61,7 @@ impl Analyzer for UnusualExecutable {
             location: None,
             evidence: Some(format!("/{} (mode {:o})", file.path, file.mode)),
             engine: self.id().into(),
+            vulnerability: None,
         }));
     }
 }
