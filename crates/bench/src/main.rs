@@ -18,7 +18,8 @@
 //! and to `bench/RESULTS.md`; `bench/README.md` explains them and the targets.
 //!
 //! With `--sbom` it times cataloguing against Syft instead (see [`sbom`]), into
-//! `bench/SBOM-RESULTS.md`.
+//! `bench/SBOM-RESULTS.md`; with `--vulns` the vulnerability database's import and matching (see
+//! [`vulns`]), into `bench/VULNS-RESULTS.md`.
 
 mod content;
 mod image;
@@ -26,6 +27,7 @@ mod malware;
 mod measure;
 mod report;
 mod sbom;
+mod vulns;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -75,6 +77,10 @@ struct Args {
     /// bench/SBOM-RESULTS.md unless --results says otherwise.
     #[arg(long)]
     sbom: bool,
+    /// Time the vulnerability database instead: import of ../shared/osv and matching 5,000
+    /// packages; results go to bench/VULNS-RESULTS.md unless --results says otherwise.
+    #[arg(long)]
+    vulns: bool,
     /// Only scan this archive and report time and peak memory (used by the bench itself).
     #[arg(long, value_name = "ARCHIVE", hide = true)]
     scan_only: Option<PathBuf>,
@@ -113,6 +119,11 @@ fn main() -> anyhow::Result<()> {
         }
     };
 
+    if args.vulns {
+        let markdown = vulns::run(&command_line(), &machine, &dir, args.reps)?;
+        println!("{markdown}");
+        return write_results(&args, "VULNS-RESULTS.md", &markdown);
+    }
     let words = content::Words::new(args.seed);
     let files = content::plan(args.seed, args.size_mb << 20, &words);
     if args.sbom {
@@ -236,13 +247,19 @@ fn run_sbom(
     ];
     let markdown = sbom::run(&command_line(), machine, &images, args.reps)?;
     println!("{markdown}");
+    write_results(args, "SBOM-RESULTS.md", &markdown)
+}
+
+/// Writes the results to --results, or to `bench/<default>` when it was not given.
+fn write_results(args: &Args, default: &str, markdown: &str) -> anyhow::Result<()> {
     let results = if args.results == default_results() {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/SBOM-RESULTS.md")
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../bench")
+            .join(default)
     } else {
         args.results.clone()
     };
-    std::fs::write(&results, &markdown)
-        .with_context(|| format!("writing {}", results.display()))?;
+    std::fs::write(&results, markdown).with_context(|| format!("writing {}", results.display()))?;
     eprintln!("results written to {}", results.display());
     Ok(())
 }

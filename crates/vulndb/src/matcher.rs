@@ -14,6 +14,8 @@
 //!   record states; else medium, said so in the finding.
 
 use std::cmp::Ordering;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 
 use stowaway_findings::{
     Finding, Kind, OsInfo, Package, PackageType, Severity, VulnerabilityDetails,
@@ -149,6 +151,7 @@ pub fn match_packages(
     options: MatchOptions,
 ) -> Result<Vec<Finding>, DbError> {
     let mut findings = Vec::new();
+    let mut named: HashMap<&'static str, HashSet<String>> = HashMap::new();
     for package in packages {
         let Some(location) = package.location.as_ref().filter(|l| l.status.is_present()) else {
             continue;
@@ -162,6 +165,13 @@ pub fn match_packages(
         let Some(scheme) = Scheme::for_osv_ecosystem(query.base) else {
             continue;
         };
+        let names = match named.entry(query.base) {
+            Entry::Occupied(names) => names.into_mut(),
+            Entry::Vacant(entry) => entry.insert(db.names(query.base)?),
+        };
+        if !names.contains(&normalize_name(query.base, &query.name)) {
+            continue;
+        }
         let compare = |a: &str, b: &str| -> Option<Ordering> { scheme.compare(a, b) };
         for record in db.lookup(query.base, &query.name)? {
             let mut fixed = Vec::new();
