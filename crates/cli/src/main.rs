@@ -16,7 +16,7 @@ use stowaway_findings::{
 use stowaway_image::Platform;
 use stowaway_malware::{Clamd, ClamdAddr, HashReputation, Heuristics, YaraEngine};
 use stowaway_scan::{Analyzer, Input, Limits, ScanOptions, analyzers::default_analyzers};
-use stowaway_vulndb::{Database, DbError, MatchOptions, match_packages};
+use stowaway_vulndb::{Database, DbError, MatchOptions, UpdateOutcome, match_packages};
 
 #[derive(Parser)]
 #[command(
@@ -52,6 +52,21 @@ enum DbCommand {
         /// Zips, directories or JSON files.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+    },
+    /// Download each ecosystem's `all.zip` from osv.dev (or a mirror) when it changed, and swap
+    /// the new database in atomically: a failed update leaves the previous one usable.
+    Update {
+        #[command(flatten)]
+        db: DbDirArg,
+        /// Base URL serving `<Ecosystem>/all.zip`, http or https (default: $STOWAWAY_DB_MIRROR,
+        /// else osv.dev's bucket).
+        #[arg(long, value_name = "URL")]
+        mirror: Option<String>,
+        /// An ecosystem to update, as the URL names it (`PyPI`, `crates.io`, `Debian:12`);
+        /// repeatable. Default: those updated last time, else those in the database, else
+        /// PyPI, npm, Go, crates.io, Maven, RubyGems, Packagist, NuGet, Debian, Alpine, Ubuntu.
+        #[arg(long = "ecosystem", value_name = "NAME")]
+        ecosystems: Vec<String>,
     },
     /// Sources, records per ecosystem, last update and schema version.
     Info {
@@ -496,6 +511,44 @@ fn db(command: DbCommand) -> anyhow::Result<ExitCode> {
                 "stowaway: imported {} records ({} unchanged) into {} in {:.1} s",
                 summary.stored,
                 summary.unchanged,
+                Database::file(&dir).display(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        DbCommand::Update {
+            db,
+            mirror,
+            ecosystems,
+        } => {
+            let dir = db.dir()?;
+            let base = mirror
+                .or_else(|| {
+                    std::env::var("STOWAWAY_DB_MIRROR")
+                        .ok()
+                        .filter(|v| !v.is_empty())
+                })
+                .unwrap_or_else(|| stowaway_vulndb::DEFAULT_BASE_URL.to_string());
+            let started = std::time::Instant::now();
+            let summary = stowaway_vulndb::update(&dir, &base, &ecosystems, &document_time())?;
+            for invalid in &summary.invalid {
+                eprintln!("stowaway: warning: not an OSV record, skipped: {invalid}");
+            }
+            for ecosystem in &summary.ecosystems {
+                match ecosystem.outcome {
+                    UpdateOutcome::Unchanged => {
+                        println!(
+                            "{:<14}unchanged (304)  {}",
+                            ecosystem.ecosystem, ecosystem.url
+                        );
+                    }
+                    UpdateOutcome::Downloaded { bytes, records } => println!(
+                        "{:<14}downloaded {bytes} bytes, {records} records  {}",
+                        ecosystem.ecosystem, ecosystem.url
+                    ),
+                }
+            }
+            eprintln!(
+                "stowaway: {} up to date in {:.1} s",
                 Database::file(&dir).display(),
                 started.elapsed().as_secs_f64()
             );

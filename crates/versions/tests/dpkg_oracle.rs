@@ -116,7 +116,9 @@ fn pieces(n: std::ops::Range<usize>) -> BoxedStrategy<String> {
 /// Pieces of a revision, which contains no `-` or `:` (one would end the upstream version there
 /// or, before an epoch, make it invalid).
 fn revision_pieces() -> BoxedStrategy<String> {
-    pieces(1..4).prop_map(|r| r.replace(['-', ':'], ".")).boxed()
+    pieces(1..4)
+        .prop_map(|r| r.replace(['-', ':'], "."))
+        .boxed()
 }
 
 /// Versions of the grammar, with epochs (some beyond dpkg's limits) and revisions.

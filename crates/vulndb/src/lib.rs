@@ -10,12 +10,18 @@
 //! - [`Database`]: import, lookup and the summary `stowaway db info` prints.
 //! - [`ranges`]: OSV range evaluation; [`cvss`]: base scores from CVSS v3 vectors.
 //! - [`match_packages`]: the findings for an image's packages.
+//! - [`update()`]: `stowaway db update`, osv.dev's (or a mirror's) `all.zip` files fetched when
+//!   they changed and swapped in atomically.
 
 pub mod cvss;
 mod matcher;
 pub mod osv;
 pub mod ranges;
 mod store;
+mod update;
 
 pub use matcher::{MatchOptions, Query, match_packages, query};
-pub use store::{Database, DbError, DbInfo, EcosystemCount, ImportSummary};
+pub use store::{Database, DbError, DbInfo, DownloadState, EcosystemCount, ImportSummary};
+pub use update::{
+    DEFAULT_BASE_URL, DEFAULT_ECOSYSTEMS, EcosystemUpdate, UpdateOutcome, UpdateSummary, update,
+};

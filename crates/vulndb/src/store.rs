@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS records (id TEXT PRIMARY KEY, modified TEXT NOT NULL,
 CREATE TABLE IF NOT EXISTS affected (base TEXT NOT NULL, ecosystem TEXT NOT NULL, name TEXT NOT NULL, id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS affected_by_package ON affected (base, name);
 CREATE INDEX IF NOT EXISTS affected_by_id ON affected (id);
+CREATE TABLE IF NOT EXISTS downloads (url TEXT PRIMARY KEY, ecosystem TEXT NOT NULL, etag TEXT, last_modified TEXT, fetched_at TEXT NOT NULL);
 ";
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +47,8 @@ pub enum DbError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{url}: {reason}")]
+    Download { url: String, reason: String },
     #[error("{path}: not a zip of OSV records: {source}")]
     Zip {
         path: PathBuf,
@@ -85,6 +88,18 @@ pub struct DbInfo {
     pub withdrawn: usize,
 }
 
+/// What `stowaway db update` stored about an `all.zip` it imported: the validators for the next
+/// conditional GET.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadState {
+    pub url: String,
+    pub ecosystem: String,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// RFC 3339 time of the update that imported it.
+    pub fetched_at: String,
+}
+
 /// An open advisory database.
 pub struct Database {
     conn: Connection,
@@ -116,7 +131,12 @@ impl Database {
             path: dir.to_path_buf(),
             source,
         })?;
-        let path = Database::file(dir);
+        Database::create(&Database::file(dir))
+    }
+
+    /// Opens (creating it if needed) the database file `path` for writing.
+    pub(crate) fn create(path: &Path) -> Result<Database, DbError> {
+        let path = path.to_path_buf();
         let conn = Connection::open(&path).map_err(|source| sqlite(&path, source))?;
         conn.execute_batch(SCHEMA)
             .map_err(|source| sqlite(&path, source))?;
@@ -162,13 +182,27 @@ impl Database {
     /// Imports OSV records from zips, directories of JSON files, or single JSON files, in one
     /// transaction; `now` (RFC 3339) is recorded as the update time.
     pub fn import(&mut self, sources: &[PathBuf], now: &str) -> Result<ImportSummary, DbError> {
+        let labelled: Vec<(PathBuf, String)> = sources
+            .iter()
+            .map(|source| (source.clone(), source.display().to_string()))
+            .collect();
+        self.import_labelled(&labelled, now)
+    }
+
+    /// [`Database::import`] with the name each source is recorded under (an update records the
+    /// URL, not the temporary file it downloaded to).
+    pub(crate) fn import_labelled(
+        &mut self,
+        sources: &[(PathBuf, String)],
+        now: &str,
+    ) -> Result<ImportSummary, DbError> {
         let path = self.path.clone();
         let tx = self
             .conn
             .transaction()
             .map_err(|source| sqlite(&path, source))?;
         let mut summary = ImportSummary::default();
-        for source in sources {
+        for (source, label) in sources {
             let before = summary.stored + summary.unchanged;
             each_document(source, &mut |name, bytes| {
                 store(&tx, &path, name, bytes, &mut summary)
@@ -176,7 +210,7 @@ impl Database {
             tx.execute(
                 "INSERT INTO sources (source, imported_at, records) VALUES (?1, ?2, ?3)",
                 params![
-                    source.display().to_string(),
+                    label,
                     now,
                     (summary.stored + summary.unchanged - before) as i64
                 ],
@@ -190,6 +224,80 @@ impl Database {
         .map_err(|source| sqlite(&path, source))?;
         tx.commit().map_err(|source| sqlite(&path, source))?;
         Ok(summary)
+    }
+
+    /// What earlier updates downloaded, by URL; empty for a database only ever imported into
+    /// (or one made before updates existed, which has no `downloads` table).
+    pub fn downloads(&self) -> Result<Vec<DownloadState>, DbError> {
+        let err = |source| sqlite(&self.path, source);
+        let exists: bool = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'downloads'",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(err)?;
+        if !exists {
+            return Ok(Vec::new());
+        }
+        let mut statement = self
+            .conn
+            .prepare(
+                "SELECT url, ecosystem, etag, last_modified, fetched_at FROM downloads ORDER BY rowid",
+            )
+            .map_err(err)?;
+        statement
+            .query_map([], |row| {
+                Ok(DownloadState {
+                    url: row.get(0)?,
+                    ecosystem: row.get(1)?,
+                    etag: row.get(2)?,
+                    last_modified: row.get(3)?,
+                    fetched_at: row.get(4)?,
+                })
+            })
+            .map_err(err)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(err)
+    }
+
+    /// Copies the database file to `dest` as one consistent snapshot: the copy is made inside a
+    /// read transaction, whose lock keeps any writer from changing the file meanwhile.
+    pub(crate) fn copy_to(&self, dest: &Path) -> Result<(), DbError> {
+        let err = |source| sqlite(&self.path, source);
+        self.conn.execute_batch("BEGIN").map_err(err)?;
+        let copied = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM meta", [], |row| row.get::<_, i64>(0))
+            .map_err(err)
+            .and_then(|_| {
+                std::fs::copy(&self.path, dest).map_err(|source| DbError::Io {
+                    path: dest.to_path_buf(),
+                    source,
+                })
+            });
+        self.conn.execute_batch("COMMIT").map_err(err)?;
+        copied.map(drop)
+    }
+
+    /// Records (or replaces) what an update downloaded from `state.url`.
+    pub(crate) fn set_download(&self, state: &DownloadState) -> Result<(), DbError> {
+        self.conn
+            .execute(
+                "INSERT INTO downloads (url, ecosystem, etag, last_modified, fetched_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (url) DO UPDATE SET ecosystem = ?2, etag = ?3, last_modified = ?4, fetched_at = ?5",
+                params![
+                    state.url,
+                    state.ecosystem,
+                    state.etag,
+                    state.last_modified,
+                    state.fetched_at
+                ],
+            )
+            .map(drop)
+            .map_err(|source| sqlite(&self.path, source))
     }
 
     /// The advisories (not withdrawn) that name package `name` in an ecosystem whose base is
@@ -216,6 +324,20 @@ impl Database {
             }
         }
         Ok(records)
+    }
+
+    /// Every package name (as the index keys it) that some advisory of base ecosystem `base`
+    /// names: one query that spares a lookup for each package no advisory mentions.
+    pub fn names(&self, base: &str) -> Result<std::collections::HashSet<String>, DbError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT DISTINCT name FROM affected WHERE base = ?1")
+            .map_err(|source| sqlite(&self.path, source))?;
+        let rows = statement
+            .query_map([base], |row| row.get::<_, String>(0))
+            .map_err(|source| sqlite(&self.path, source))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(|source| sqlite(&self.path, source))
     }
 
     /// Sources, counts and the last update, for `stowaway db info` and the report.
