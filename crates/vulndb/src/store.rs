@@ -400,22 +400,7 @@ fn sqlite(path: &Path, source: rusqlite::Error) -> DbError {
 /// installed metadata spell them differently), others as they are.
 pub fn normalize_name(base: &str, name: &str) -> String {
     match base {
-        "PyPI" => {
-            let mut out = String::with_capacity(name.len());
-            let mut separator = false;
-            for c in name.chars() {
-                if matches!(c, '-' | '_' | '.') {
-                    separator = true;
-                    continue;
-                }
-                if separator && !out.is_empty() {
-                    out.push('-');
-                }
-                separator = false;
-                out.extend(c.to_lowercase());
-            }
-            out
-        }
+        "PyPI" => stowaway_findings::normalize_python_name(name),
         _ => name.to_string(),
     }
 }

@@ -2,21 +2,10 @@
 //! bulk-download layout): every record stored, lookups by package, a re-import that changes
 //! nothing, and an import that fails half-way leaving the database as it was.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::shared;
 use stowaway_vulndb::Database;
-
-fn shared(ecosystem: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/osv")
-        .join(ecosystem)
-        .join("all.zip");
-    if !path.is_file() {
-        eprintln!("skipped: {} is not there", path.display());
-        return None;
-    }
-    Some(path)
-}
 
 #[test]
 fn the_shared_osv_data_imports_and_looks_up() {

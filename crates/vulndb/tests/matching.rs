@@ -5,11 +5,14 @@
 //! Alpine records, from published advisories, show source-package matching, backported fixes,
 //! unfixed advisories and Debian's `unimportant` rating.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use common::shared;
 use stowaway_findings::{
     FileStatus, Kind, Location, OsInfo, Package, PackageType, Severity, SourcePackage,
 };
@@ -17,18 +20,6 @@ use stowaway_image::Platform;
 use stowaway_imagebuilder::{Compression, Image, Layer, LayerBuilder, docker_save_oci};
 use stowaway_scan::{Analyzer, Input, Limits, NoProgress, ScanOptions};
 use stowaway_vulndb::{Database, MatchOptions, match_packages};
-
-fn shared(ecosystem: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/osv")
-        .join(ecosystem)
-        .join("all.zip");
-    if !path.is_file() {
-        eprintln!("skipped: {} is not there", path.display());
-        return None;
-    }
-    Some(path)
-}
 
 /// (name, version, advisory id).
 type Matches = BTreeSet<(String, String, String)>;

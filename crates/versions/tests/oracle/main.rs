@@ -3,11 +3,14 @@
 //! per ecosystem parses and compares them in batches. An oracle whose tool is missing prints
 //! `skipped: …`; scripts/test installs them all.
 
+mod apk;
 mod common;
+mod dpkg;
 mod gem;
 mod go;
 mod maven;
 mod nuget;
 mod pep440;
 mod robustness;
+mod rpm;
 mod semver;

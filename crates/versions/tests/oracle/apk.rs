@@ -4,14 +4,11 @@
 //! the table's order is also transitive), spellings that are equal and ones that are not, and the
 //! laws of `Ord`, `Eq` and `Hash` on versions generated from the grammar.
 
-use std::cmp::Ordering;
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
-
 use proptest::collection::vec;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 use stowaway_versions::ApkVersion;
+
+use crate::common::{self, hash_of, maybe, one_of};
 
 fn v(s: &str) -> ApkVersion {
     s.parse().unwrap_or_else(|e| panic!("{e}"))
@@ -84,7 +81,7 @@ const ASCENDING: &[&str] = &[
 ];
 
 #[test]
-fn table_is_ascending() {
+fn apk_table_is_ascending() {
     let versions: Vec<ApkVersion> = ASCENDING.iter().map(|s| v(s)).collect();
     for (i, a) in versions.iter().enumerate() {
         for b in &versions[i + 1..] {
@@ -96,7 +93,7 @@ fn table_is_ascending() {
 }
 
 #[test]
-fn more_pairs() {
+fn apk_more_pairs() {
     for (a, b) in [
         // After a suffix number: a further pre-release suffix lowers, a post-release one raises.
         ("1.0_p1_alpha", "1.0_p1"),
@@ -117,7 +114,7 @@ fn more_pairs() {
 }
 
 #[test]
-fn equal_spellings() {
+fn apk_equal_spellings() {
     for group in [
         &["1.0", "01.0", "001.0"][..],
         &["1.0_rc1", "1.0_rc01", "1.0_rc001"],
@@ -136,7 +133,7 @@ fn equal_spellings() {
 }
 
 #[test]
-fn invalid_versions_are_rejected() {
+fn apk_invalid_versions_are_rejected() {
     for bad in [
         "",
         "a1",
@@ -173,36 +170,12 @@ fn invalid_versions_are_rejected() {
     }
 }
 
-fn hash_of(v: &ApkVersion) -> u64 {
-    let mut h = DefaultHasher::new();
-    v.hash(&mut h);
-    h.finish()
-}
-
-fn runner(cases: u32) -> TestRunner {
-    TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    })
-}
-
-fn one_of(options: &[&'static str]) -> BoxedStrategy<String> {
-    prop::sample::select(options.to_vec())
-        .prop_map(String::from)
-        .boxed()
-}
-
 fn number() -> BoxedStrategy<String> {
     prop_oneof![
         5 => one_of(&["0", "1", "2", "9", "10", "00", "01", "010", "001"]),
         1 => "[0-9]{18,25}",
     ]
     .boxed()
-}
-
-fn maybe(s: BoxedStrategy<String>) -> BoxedStrategy<String> {
-    prop_oneof![Just(String::new()), s].boxed()
 }
 
 /// Versions of the grammar: numbers, a letter, suffixes with numbers, a hash, a release.
@@ -218,7 +191,7 @@ fn apk() -> BoxedStrategy<String> {
         maybe(one_of(&["a", "b", "z"])),
         vec(suffix, 0..3),
         maybe(one_of(&["~0", "~ab", "~abc", "~b"])),
-        maybe(number().prop_map(|n| format!("-r{n}")).boxed()),
+        maybe(number().prop_map(|n| format!("-r{n}"))),
     )
         .prop_map(|(a, b, c, d, e, f)| format!("{a}{}{c}{}{e}{f}", b.concat(), d.concat()))
         .boxed()
@@ -252,25 +225,8 @@ fn triple() -> BoxedStrategy<(String, String, String)> {
 
 /// Antisymmetry, transitivity, and `==` and `Hash` agreeing with `cmp`.
 #[test]
-fn order_laws() {
-    let result = runner(5000).run(&triple(), |(a, b, c)| {
-        let [a, b, c] = [&a, &b, &c].map(|s| s.parse::<ApkVersion>());
-        let (a, b, c) = (a?, b?, c?);
-        for (x, y) in [(&a, &b), (&b, &c), (&a, &c)] {
-            prop_assert_eq!(x.cmp(y), y.cmp(x).reverse());
-            prop_assert_eq!(x == y, x.cmp(y) == Ordering::Equal);
-            if x == y {
-                prop_assert_eq!(hash_of(x), hash_of(y), "{} == {}", x, y);
-            }
-        }
-        let mut sorted = [&a, &b, &c];
-        sorted.sort();
-        prop_assert!(sorted[0] <= sorted[1] && sorted[1] <= sorted[2] && sorted[0] <= sorted[2]);
-        Ok(())
-    });
-    if let Err(e) = result {
-        panic!("{e}");
-    }
+fn apk_order_laws() {
+    common::hashed_laws_hold::<ApkVersion>(5000, triple(), true);
 }
 
 /// A leading zero on the first number, on every suffix number and on the release number.
@@ -293,33 +249,20 @@ fn with_leading_zeros(s: &str) -> String {
 
 /// Leading zeros on the first number, suffix numbers and the release change nothing.
 #[test]
-fn equal_spellings_hash_alike() {
-    let result = runner(2000).run(&apk(), |s| {
+fn apk_equal_spellings_hash_alike() {
+    let spellings = apk().prop_map(|s| {
         let respelled = with_leading_zeros(&s);
-        let (x, y) = (s.parse::<ApkVersion>()?, respelled.parse::<ApkVersion>()?);
-        prop_assert_eq!(&x, &y, "{} and {}", s, respelled);
-        prop_assert_eq!(hash_of(&x), hash_of(&y));
-        Ok(())
+        (s, respelled)
     });
-    if let Err(e) = result {
-        panic!("{e}");
-    }
+    common::equal_spellings_hash_alike::<ApkVersion>(2000, spellings, true);
 }
 
 #[test]
-fn arbitrary_strings_never_panic() {
+fn apk_arbitrary_strings_never_panic() {
     let strings = prop_oneof![
         any::<String>(),
         "[0-9a-z._~-]{0,30}",
         "[0-9]{1,3}(\\.[0-9]{1,3}|_p|_rc|-r1|a|~a|é){0,6}"
     ];
-    let result = runner(5000).run(&(strings.clone(), strings), |(a, b)| {
-        if let (Ok(x), Ok(y)) = (a.parse::<ApkVersion>(), b.parse::<ApkVersion>()) {
-            prop_assert_eq!(x.cmp(&y), y.cmp(&x).reverse());
-        }
-        Ok(())
-    });
-    if let Err(e) = result {
-        panic!("{e}");
-    }
+    common::never_panics::<ApkVersion>(5000, strings);
 }
