@@ -13,13 +13,16 @@ use std::time::{Duration, SystemTime};
 
 use stowaway_vulndb::{Database, DbInfo, EcosystemUpdate, UpdateOutcome, update};
 
+mod common;
+
+/// `../shared/osv`, when its three zips are there.
 fn shared_osv() -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/osv");
-    if !path.join("PyPI/all.zip").is_file() {
-        eprintln!("skipped: {} is not there", path.display());
-        return None;
-    }
-    Some(path)
+    let (pypi, _, _) = (
+        common::shared("PyPI")?,
+        common::shared("Go")?,
+        common::shared("Rust")?,
+    );
+    pypi.parent()?.parent().map(Path::to_path_buf)
 }
 
 /// `python3 -m http.server` on 127.0.0.1, port chosen by the system; killed on drop.
