@@ -36,7 +36,7 @@ struct Row {
 /// The names of the npm image's packages: the most downloaded ones when the shared list is
 /// there, else generated ones.
 fn npm_names() -> Vec<String> {
-    let list = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/names/npm-top5000.txt");
+    let list = crate::vulns::shared().join("names/npm-top5000.txt");
     let mut names: Vec<String> = std::fs::read_to_string(list)
         .unwrap_or_default()
         .lines()

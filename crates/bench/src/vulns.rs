@@ -21,8 +21,11 @@ use crate::report::Machine;
 
 const PACKAGES: usize = 5000;
 
-fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+/// The workplace's shared data: `$STOWAWAY_SHARED_DIR`, else `../shared` beside the repository.
+pub fn shared() -> PathBuf {
+    std::env::var_os("STOWAWAY_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
 }
 
 /// The installed packages matching is timed on.

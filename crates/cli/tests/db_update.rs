@@ -16,9 +16,21 @@ fn stowaway(args: &[&str]) -> Output {
 
 #[test]
 fn db_update_downloads_then_reports_unchanged_and_fails_with_exit_2() {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/osv/Rust/all.zip");
+    // `$STOWAWAY_SHARED_DIR` (scripts/test sets it), else `../shared` beside the repository.
+    let shared = std::env::var_os("STOWAWAY_SHARED_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
+        .join("osv/Rust/all.zip");
     if !shared.is_file() {
-        eprintln!("skipped: {} is not there", shared.display());
+        assert!(
+            std::env::var_os("STOWAWAY_SHARED_DIR").is_none(),
+            "STOWAWAY_SHARED_DIR is set but {} is not there",
+            shared.display()
+        );
+        eprintln!(
+            "skipped: {} is not there (set STOWAWAY_SHARED_DIR)",
+            shared.display()
+        );
         return;
     }
     let served = tempfile::tempdir().unwrap();
