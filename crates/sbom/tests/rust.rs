@@ -1,6 +1,7 @@
 //! The Rust catalogers on real input: a binary that `cargo auditable build --release` builds here
 //! from a tiny crate with two registry dependencies and a build-time-only one, and this
-//! repository's own `Cargo.lock`.
+//! repository's own `Cargo.lock`; and a binary linking an old crate, matched against the real
+//! RUSTSEC advisories.
 //!
 //! The binary test needs `cargo-auditable`: on the `PATH`, or where `scripts/test` installs it
 //! (`$XDG_CACHE_HOME/stowaway/cargo-auditable/bin`, by default under `~/.cache`), and crates.io
@@ -9,9 +10,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use stowaway_findings::PackageType;
+use std::collections::BTreeSet;
+
+use stowaway_findings::{FileStatus, Location, Package, PackageType};
 use stowaway_sbom::{CargoLock, RustBinary};
 use stowaway_scan::{Analyzer, FileMeta, HEAD_BYTES, Output};
+use stowaway_vulndb::{Database, MatchOptions, match_packages};
 
 fn catalog(analyzer: &dyn Analyzer, path: &str, content: &[u8]) -> Vec<(String, String)> {
     let file = FileMeta {
@@ -51,6 +55,43 @@ fn cargo_auditable() -> Option<PathBuf> {
     found
 }
 
+/// Builds a binary crate with `cargo auditable build --release` in `dir`: its `Cargo.toml`, an
+/// optional `build.rs`, and `src/main.rs`; the binary's bytes.
+fn build_auditable(
+    tool_dir: PathBuf,
+    dir: &Path,
+    name: &str,
+    manifest: &str,
+    build: Option<&str>,
+    main: &str,
+) -> Vec<u8> {
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+    if let Some(build) = build {
+        std::fs::write(dir.join("build.rs"), build).unwrap();
+    }
+    std::fs::write(dir.join("src/main.rs"), main).unwrap();
+    let path = std::env::join_paths(std::iter::once(tool_dir).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["auditable", "build", "--release", "--quiet"])
+        .current_dir(dir)
+        .env("PATH", path)
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "cargo auditable build: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::read(dir.join("target/release").join(name)).unwrap()
+}
+
 #[test]
 fn cargo_auditable_binary_lists_its_runtime_crates() {
     let Some(tool_dir) = cargo_auditable() else {
@@ -58,9 +99,10 @@ fn cargo_auditable_binary_lists_its_runtime_crates() {
     };
     let dir = tempfile::tempdir().unwrap();
     let app = dir.path();
-    std::fs::create_dir_all(app.join("src")).unwrap();
-    std::fs::write(
-        app.join("Cargo.toml"),
+    let binary = build_auditable(
+        tool_dir,
+        app,
+        "auditable-app",
         r#"[package]
 name = "auditable-app"
 version = "0.3.1"
@@ -75,38 +117,10 @@ autocfg = "=1.5.1"
 
 [workspace]
 "#,
-    )
-    .unwrap();
-    std::fs::write(
-        app.join("build.rs"),
-        "fn main() { autocfg::new().emit_rustc_version(1, 0); }\n",
-    )
-    .unwrap();
-    std::fs::write(
-        app.join("src/main.rs"),
+        Some("fn main() { autocfg::new().emit_rustc_version(1, 0); }\n"),
         "fn main() {\n    println!(\"{} {}\", itoa::Buffer::new().format(42), \
          ryu::Buffer::new().format(1.5));\n}\n",
-    )
-    .unwrap();
-    let path = std::env::join_paths(std::iter::once(tool_dir).chain(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    )))
-    .unwrap();
-    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["auditable", "build", "--release", "--quiet"])
-        .current_dir(app)
-        .env("PATH", path)
-        .env("CARGO_TARGET_DIR", app.join("target"))
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "cargo auditable build: {}",
-        String::from_utf8_lossy(&output.stderr)
     );
-    let binary = std::fs::read(app.join("target/release/auditable-app")).unwrap();
     let mut crates = catalog(&RustBinary, "usr/local/bin/auditable-app", &binary);
     crates.sort();
     // The root package and what is linked in; autocfg ran only at build time.
@@ -178,4 +192,102 @@ fn this_repositorys_cargo_lock() {
             "{name}"
         );
     }
+}
+
+/// A binary linking an old crate with known advisories: what the catalogers find in it matches,
+/// against the shared RUSTSEC data, exactly the advisories the reference evaluation
+/// (`crates/vulndb/tests/fixtures/reference.py`) finds for it.
+#[test]
+fn an_old_crate_in_a_binary_matches_its_advisories() {
+    let Some(tool_dir) = cargo_auditable() else {
+        return;
+    };
+    let shared = std::env::var_os("STOWAWAY_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    let rustsec = shared.join("osv/Rust/all.zip");
+    if !rustsec.is_file() {
+        eprintln!(
+            "skipped: {} is not there (set STOWAWAY_SHARED_DIR)",
+            rustsec.display()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let binary = build_auditable(
+        tool_dir,
+        dir.path(),
+        "old-crate-app",
+        "[package]\nname = \"old-crate-app\"\nversion = \"1.0.0\"\nedition = \"2021\"\n\n[dependencies]\nsmallvec = \"=0.6.13\"\n\n[workspace]\n",
+        None,
+        "fn main() {\n    let v: smallvec::SmallVec<[u8; 4]> = smallvec::SmallVec::from_slice(&[1, 2]);\n    println!(\"{}\", v.len());\n}\n",
+    );
+    let packages: Vec<Package> = {
+        let file = FileMeta {
+            path: "usr/local/bin/old-crate-app",
+            member: None,
+            size: binary.len() as u64,
+            mode: 0o755,
+            head: &binary[..binary.len().min(HEAD_BYTES)],
+        };
+        let mut out = Vec::new();
+        RustBinary.analyze(&file, &binary, true, &mut out);
+        out.into_iter()
+            .filter_map(|o| match o {
+                Output::Package(mut p) => {
+                    p.location = Some(Location {
+                        layer: 0,
+                        layer_digest: None,
+                        path: "usr/local/bin/old-crate-app".into(),
+                        member: None,
+                        status: FileStatus::Present,
+                        created_by: None,
+                    });
+                    Some(p)
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    assert!(
+        packages
+            .iter()
+            .any(|p| p.name == "smallvec" && p.version == "0.6.13")
+    );
+
+    let db_dir = tempfile::tempdir().unwrap();
+    let mut db = Database::open_for_import(db_dir.path()).unwrap();
+    db.import(std::slice::from_ref(&rustsec), "2026-12-04T00:00:00Z")
+        .unwrap();
+    let findings = match_packages(&db, &packages, None, MatchOptions::default()).unwrap();
+    let ours: BTreeSet<String> = findings.iter().map(|f| f.id.clone()).collect();
+
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../vulndb/tests/fixtures/reference.py");
+    let mut child = Command::new("python3")
+        .arg(script)
+        .args(["semver", "crates.io"])
+        .arg(&rustsec)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let packages_json = serde_json::to_vec(
+        &packages
+            .iter()
+            .map(|p| (p.name.clone(), p.version.clone()))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &packages_json).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let reference: BTreeSet<String> =
+        serde_json::from_slice::<Vec<(String, String, String)>>(&output.stdout)
+            .unwrap()
+            .into_iter()
+            .map(|(_, _, id)| id)
+            .collect();
+    assert!(reference.contains("RUSTSEC-2021-0003"), "{reference:?}");
+    assert_eq!(ours, reference);
 }
