@@ -76,10 +76,24 @@ fn semver() -> BoxedStrategy<String> {
 #[test]
 fn semver_parsing_agrees_with_node_semver() {
     let Some(oracle) = oracle() else { return };
+    // Numbers above 2^53 - 1 and strings over 256 characters are the documented difference
+    // (node-semver rejects them, this crate orders them exactly): a near miss that inserts a
+    // digit can make one, so they are left out here.
+    let beyond_node = |v: &String| {
+        v.len() > 256
+            || v.split(|c: char| !c.is_ascii_digit())
+                .any(|digits| digits.len() >= 16)
+    };
     let versions = vec(
         prop_oneof![semver(), near_miss(semver(), ".-+=v0123aZ ~^")],
         1..64,
-    );
+    )
+    .prop_map(move |versions| {
+        versions
+            .into_iter()
+            .filter(|v| !beyond_node(v))
+            .collect::<Vec<_>>()
+    });
     // Strict node-semver validity implies ours, ours implies loose validity.
     let n =
         common::parsing_agrees::<SemVer, _>(oracle, 300, versions, |answer, ours| match answer {
