@@ -148,10 +148,7 @@ fn main() -> anyhow::Result<()> {
     };
     let mut variants = Vec::new();
     for layers in layer_counts {
-        let archive = dir.join(format!(
-            "stowaway-bench-{}mib-{layers}layers-seed{}-gzip{}.tar",
-            args.size_mb, args.seed, args.gzip_level
-        ));
+        let archive = archive_path(&args, &dir, layers);
         variants.push(run_variant(
             &args,
             &machine,
@@ -202,6 +199,15 @@ fn command_line() -> String {
     .to_string()
 }
 
+/// Where the generated image of `layers` layers lives: named by every parameter that shapes it,
+/// so that a later run with the same parameters reuses it.
+fn archive_path(args: &Args, dir: &Path, layers: usize) -> PathBuf {
+    dir.join(format!(
+        "stowaway-bench-{}mib-{layers}layers-seed{}-gzip{}.tar",
+        args.size_mb, args.seed, args.gzip_level
+    ))
+}
+
 /// `--sbom`: the walker benchmark's image and the npm image, cataloguing against Syft.
 fn run_sbom(
     args: &Args,
@@ -212,10 +218,7 @@ fn run_sbom(
     reuse: bool,
 ) -> anyhow::Result<()> {
     let layers = usize::from(args.layers);
-    let archive = dir.join(format!(
-        "stowaway-bench-{}mib-{layers}layers-seed{}-gzip{}.tar",
-        args.size_mb, args.seed, args.gzip_level
-    ));
+    let archive = archive_path(args, dir, layers);
     if !(reuse && archive.is_file()) {
         eprintln!("writing {}", archive.display());
         image::generate(

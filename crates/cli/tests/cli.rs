@@ -761,12 +761,12 @@ fn packaged() -> Image {
 }
 
 /// Validates an SBOM with `scripts/validate-sbom` (the official CycloneDX 1.6 and SPDX 2.3 JSON
-/// schemas, and SPDX's `pyspdxtools`), whose Python packages `scripts/test` installs; `None`
+/// schemas, and SPDX's `pyspdxtools`), whose Python packages `scripts/with-test-deps` installs; `None`
 /// when they are not there (the test says it skipped that part).
 fn validate(kind: &str, path: &Path) -> Option<Output> {
     if std::env::var_os("STOWAWAY_SBOM_VALIDATORS").is_none() {
         eprintln!(
-            "skipped validating {kind}: set STOWAWAY_SBOM_VALIDATORS=1 (scripts/test installs the validators)"
+            "skipped validating {kind}: set STOWAWAY_SBOM_VALIDATORS=1 (scripts/with-test-deps installs the validators)"
         );
         return None;
     }

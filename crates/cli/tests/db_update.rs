@@ -16,7 +16,7 @@ fn stowaway(args: &[&str]) -> Output {
 
 #[test]
 fn db_update_downloads_then_reports_unchanged_and_fails_with_exit_2() {
-    // `$STOWAWAY_SHARED_DIR` (scripts/test sets it), else `../shared` beside the repository.
+    // `$STOWAWAY_SHARED_DIR` (scripts/with-test-deps sets it), else `../shared` beside the repository.
     let shared = std::env::var_os("STOWAWAY_SHARED_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))

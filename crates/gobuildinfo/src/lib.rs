@@ -19,11 +19,12 @@
 //! string header there gives the address and length of the bytes. The modinfo string is framed by
 //! two 16-byte sentinels and holds tab-separated lines (`path`, `mod`, `dep`, `=>`, `build`).
 //!
-//! Finding the header is a scan of the bytes for the magic at 16-byte aligned offsets, the
-//! preferred sections first (a Go binary that embeds another Go binary, or that links
-//! `debug/buildinfo` and so holds the magic as a string literal, still reads as itself); a
-//! candidate counts only when it decodes to a plausible Go version. The scan needs no section
-//! headers, so a truncated binary still reads when its build info is within what there is.
+//! Finding the header is a scan for the magic at 16-byte aligned offsets within the sections
+//! that hold build info (`.go.buildinfo`, then the data section: a Go binary that embeds another
+//! Go binary, or that links `debug/buildinfo` and so holds the magic as a string literal, still
+//! reads as itself); a candidate counts only when it decodes to a plausible Go version. Without
+//! a section table (stripped section headers, a truncated binary) the whole input is scanned, so
+//! a truncated binary still reads when its build info is within what there is.
 //!
 //! The input is untrusted: every length and address is checked against the input, nothing is
 //! allocated from a length the input claims, and malformed modinfo lines are skipped rather
@@ -121,11 +122,16 @@ pub fn read(data: &[u8]) -> Result<BuildInfo, Error> {
 pub fn read_strings(data: &[u8]) -> Result<(String, Vec<u8>), Error> {
     let file = object::File::parse(data);
     let mut first_error = None;
-    for start in preferred_offsets(file.as_ref().ok(), data.len())
-        .into_iter()
-        .chain(std::iter::once(0))
-    {
-        for offset in candidates(data, start) {
+    let mut ranges = preferred_ranges(file.as_ref().ok(), data.len());
+    // Like Go's own reader, a file whose section table is there is searched only in the sections
+    // that hold build info; the whole file only when there is no section table to go by (a
+    // stripped or truncated binary), so that other executables are not read twice over.
+    let has_sections = file.as_ref().is_ok_and(|f| f.sections().next().is_some());
+    if !has_sections {
+        ranges.push((0, data.len()));
+    }
+    for (start, end) in ranges {
+        for offset in candidates(data, start, end) {
             match decode_header(data, offset, file.as_ref()) {
                 Ok(strings) => return Ok(strings),
                 Err(error) => {
@@ -137,22 +143,25 @@ pub fn read_strings(data: &[u8]) -> Result<(String, Vec<u8>), Error> {
     Err(first_error.unwrap_or(Error::NotFound))
 }
 
-/// The file offsets of the sections that hold build info when the file's headers name them.
-fn preferred_offsets(file: Option<&object::File<'_>>, len: usize) -> Vec<usize> {
+/// The file ranges of the sections that hold build info when the file's headers name them.
+fn preferred_ranges(file: Option<&object::File<'_>>, len: usize) -> Vec<(usize, usize)> {
     let Some(file) = file else {
         return Vec::new();
     };
     [".go.buildinfo", "__go_buildinfo", ".data", "__data"]
         .into_iter()
         .filter_map(|name| file.section_by_name(name)?.file_range())
-        .filter_map(|(offset, _)| usize::try_from(offset).ok())
-        .filter(|&offset| offset < len)
+        .filter_map(|(offset, size)| {
+            let start = usize::try_from(offset).ok()?;
+            let end = usize::try_from(offset.saturating_add(size)).unwrap_or(len);
+            (start < len).then_some((start, end.min(len)))
+        })
         .collect()
 }
 
-/// Offsets of the magic at 16-byte steps from `start`, each with room for the header.
-fn candidates(data: &[u8], start: usize) -> impl Iterator<Item = usize> + '_ {
-    (start..data.len().saturating_sub(HEADER_LEN - 1))
+/// Offsets of the magic at 16-byte steps in `start..end`, each with room for the header.
+fn candidates(data: &[u8], start: usize, end: usize) -> impl Iterator<Item = usize> + '_ {
+    (start..end.min(data.len()).saturating_sub(HEADER_LEN - 1))
         .step_by(ALIGN)
         .filter(move |&offset| data[offset..].starts_with(MAGIC))
 }

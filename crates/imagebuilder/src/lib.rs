@@ -5,6 +5,9 @@
 //! Tests, the example image and the benchmarks use it, so that every test runs against real
 //! formats without a Docker engine. Layer contents are made with [`LayerBuilder`], which can also
 //! write what real tools refuse to (whiteouts, absolute or `..` names) for the bad-input tests.
+//! [`debian`] turns real Debian packages into layers.
+
+pub mod debian;
 
 use std::io::Write;
 use std::path::Path;

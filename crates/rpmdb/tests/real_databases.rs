@@ -5,7 +5,7 @@
 //!   both byte orders and two page sizes, and read back by rpm's own `bdb_ro` backend too;
 //! - Berkeley DB hash from real systems: the `Packages` of CentOS 5 to 8 images that the
 //!   go-rpmdb project keeps as test data (Debian ships them in golang-github-knqyf263-go-rpmdb-dev;
-//!   `scripts/test` unpacks them into `$STOWAWAY_RPMDB_TESTDATA`);
+//!   `scripts/with-test-deps` unpacks them into `$STOWAWAY_RPMDB_TESTDATA`);
 //! - NDB: no tool on Debian writes it (Debian's rpm has no NDB backend), so an NDB file is
 //!   laid out here by hand as rpm's `rpmpkg.c` writes it, around the real header blobs.
 
@@ -169,7 +169,7 @@ fn centos_testdata() -> Option<PathBuf> {
         Some(dir)
     } else {
         eprintln!(
-            "SKIPPED real_centos_databases: no CentOS rpm databases in {} (set STOWAWAY_RPMDB_TESTDATA; scripts/test unpacks them from golang-github-knqyf263-go-rpmdb-dev)",
+            "SKIPPED real_centos_databases: no CentOS rpm databases in {} (set STOWAWAY_RPMDB_TESTDATA; scripts/with-test-deps unpacks them from golang-github-knqyf263-go-rpmdb-dev)",
             dir.display()
         );
         None

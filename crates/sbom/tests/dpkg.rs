@@ -4,7 +4,7 @@
 //! later layer purges a package; and a Python package a `.deb` installed knows its owner.
 //!
 //! The image test needs `STOWAWAY_DEBIAN_IMAGE_DEBS`, a directory of `.deb` files that
-//! `scripts/test` fills; without it the test says it is skipped.
+//! `scripts/with-test-deps` fills; without it the test says it is skipped.
 
 mod common;
 
@@ -87,7 +87,7 @@ fn this_machines_status_database_matches_dpkg_query() {
 }
 
 fn debs() -> Option<Vec<PathBuf>> {
-    let debs = common::debs("STOWAWAY_DEBIAN_IMAGE_DEBS")?;
+    let debs = stowaway_imagebuilder::debian::debs("STOWAWAY_DEBIAN_IMAGE_DEBS")?;
     assert!(
         debs.len() > 50,
         "STOWAWAY_DEBIAN_IMAGE_DEBS has too few packages"

@@ -6,7 +6,7 @@
 //! Windows (PE) and macOS (Mach-O) cross-builds; then the packages the cataloger reports, also
 //! from a truncated binary and from a scanned image.
 //!
-//! Needs `go` (Debian's `golang-go`, which `scripts/test` installs); without it the tests say
+//! Needs `go` (Debian's `golang-go`, which `scripts/with-test-deps` installs); without it the tests say
 //! they are skipped.
 
 use std::path::{Path, PathBuf};
@@ -46,7 +46,7 @@ fn go_available() -> bool {
         .output()
         .is_ok_and(|output| output.status.success());
     if !found {
-        eprintln!("skipped: `go` is not installed (scripts/test installs golang-go)");
+        eprintln!("skipped: `go` is not installed (scripts/with-test-deps installs golang-go)");
     }
     found
 }

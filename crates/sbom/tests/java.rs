@@ -5,7 +5,7 @@
 //! with the location (layer, path, member, status) of each package.
 //!
 //! Needs `STOWAWAY_JAVA_DEBS`: a directory holding `libcommons-lang3-java` and
-//! `libcommons-text-java` `.deb` files, which `scripts/test` fills; skipped when it is not set.
+//! `libcommons-text-java` `.deb` files, which `scripts/with-test-deps` fills; skipped when it is not set.
 
 mod common;
 
@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use stowaway_findings::{FileStatus, ImageReport, PackageType};
+use stowaway_imagebuilder::debian::deb_layer;
 use stowaway_imagebuilder::{Compression, Image, Layer, LayerBuilder, zip_of};
 use stowaway_sbom::Java;
 
@@ -66,7 +67,7 @@ fn expect(purl: &str, layer: usize, path: &str, member: Option<&str>, status: Fi
 fn jars_wars_ears_and_fat_jars() {
     let Some(dir) = std::env::var_os("STOWAWAY_JAVA_DEBS") else {
         eprintln!(
-            "skipped: set STOWAWAY_JAVA_DEBS to a directory of .deb files (scripts/test does)"
+            "skipped: set STOWAWAY_JAVA_DEBS to a directory of .deb files (scripts/with-test-deps does)"
         );
         return;
     };
@@ -134,8 +135,8 @@ fn jars_wars_ears_and_fat_jars() {
     let image = Image::new(
         &["java:1"],
         vec![
-            deb_layer(&lang3_deb),
-            deb_layer(&text_deb),
+            deb_layer(&lang3_deb, Compression::Gzip),
+            deb_layer(&text_deb, Compression::Gzip),
             Layer::new(apps.build(), Compression::Gzip, "COPY apps /"),
             Layer::new(
                 cleanup.build(),

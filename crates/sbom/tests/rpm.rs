@@ -1,7 +1,7 @@
 //! The rpm cataloger in a scanned image, on real databases: an `rpmdb.sqlite` written by rpm
 //! itself for packages built by `rpmbuild` (one of which installed a Python distribution, which
 //! must name it as its owner), and a CentOS 8 Berkeley DB `Packages` (go-rpmdb's test data,
-//! which `scripts/test` unpacks into `$STOWAWAY_RPMDB_TESTDATA`) against `rpm -qa`.
+//! which `scripts/with-test-deps` unpacks into `$STOWAWAY_RPMDB_TESTDATA`) against `rpm -qa`.
 //!
 //! The databases come from `stowaway-rpmdb`'s test helpers; without the rpm tools or the test
 //! data a test prints that it is skipped.
@@ -171,7 +171,7 @@ fn centos8_berkeley_db_in_an_image() {
     let dbpath = testdata.join("centos8-modularitylabel");
     let Ok(db) = std::fs::read(dbpath.join("Packages")) else {
         eprintln!(
-            "SKIPPED centos8_berkeley_db_in_an_image: no {} (set STOWAWAY_RPMDB_TESTDATA; scripts/test unpacks it)",
+            "SKIPPED centos8_berkeley_db_in_an_image: no {} (set STOWAWAY_RPMDB_TESTDATA; scripts/with-test-deps unpacks it)",
             dbpath.display()
         );
         return;

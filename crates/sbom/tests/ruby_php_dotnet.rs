@@ -6,7 +6,7 @@
 //! are decoys: only files in the image count. The report's package list is asserted exactly.
 //!
 //! The gemspec part needs `STOWAWAY_RUBY_DEBS` (a directory holding the `ruby-rack` and
-//! `ruby-tilt` `.deb` files), which `scripts/test` fills; without it the image has the fixtures
+//! `ruby-tilt` `.deb` files), which `scripts/with-test-deps` fills; without it the image has the fixtures
 //! only and the gems of the Debian packages are not expected.
 
 mod common;
@@ -16,6 +16,7 @@ use common::*;
 use std::path::PathBuf;
 
 use stowaway_findings::FileStatus;
+use stowaway_imagebuilder::debian::deb_layer;
 use stowaway_imagebuilder::{Compression, Image, Layer, LayerBuilder, gzip};
 use stowaway_sbom::{Dotnet, Php, Ruby};
 
@@ -45,12 +46,15 @@ fn gems_composer_and_nuget_packages() {
         }
         None => {
             eprintln!(
-                "gemspecs skipped: set STOWAWAY_RUBY_DEBS to a directory of .deb files (scripts/test does)"
+                "gemspecs skipped: set STOWAWAY_RUBY_DEBS to a directory of .deb files (scripts/with-test-deps does)"
             );
             Vec::new()
         }
     };
-    let mut layers: Vec<Layer> = debs.iter().map(|deb| deb_layer(deb)).collect();
+    let mut layers: Vec<Layer> = debs
+        .iter()
+        .map(|deb| deb_layer(deb, Compression::Gzip))
+        .collect();
     let app_layer = layers.len();
     // The same files in a tarball (say, a cached gem's or a source release): not installed.
     let mut bundle = LayerBuilder::new();

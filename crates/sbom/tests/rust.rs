@@ -3,7 +3,7 @@
 //! repository's own `Cargo.lock`; and a binary linking an old crate, matched against the real
 //! RUSTSEC advisories.
 //!
-//! The binary test needs `cargo-auditable`: on the `PATH`, or where `scripts/test` installs it
+//! The binary test needs `cargo-auditable`: on the `PATH`, or where `scripts/with-test-deps` installs it
 //! (`$XDG_CACHE_HOME/stowaway/cargo-auditable/bin`, by default under `~/.cache`), and crates.io
 //! (or cargo's cache) for the dependencies; without the tool it says it is skipped.
 
@@ -50,7 +50,7 @@ fn cargo_auditable() -> Option<PathBuf> {
         .chain(cache)
         .find(|dir| dir.join("cargo-auditable").is_file());
     if found.is_none() {
-        eprintln!("skipped: cargo-auditable is not installed (scripts/test installs it)");
+        eprintln!("skipped: cargo-auditable is not installed (scripts/with-test-deps installs it)");
     }
     found
 }

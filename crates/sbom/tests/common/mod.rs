@@ -108,23 +108,6 @@ pub fn output_of(command: &mut Command) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-/// The `.deb` files of the directory named by the environment variable `var`, or `None` (and a
-/// note that the test is skipped) when it is not set; `scripts/test` sets it.
-pub fn debs(var: &str) -> Option<Vec<PathBuf>> {
-    let Some(dir) = std::env::var_os(var) else {
-        eprintln!("skipped: set {var} to a directory of .deb files (scripts/test does)");
-        return None;
-    };
-    let mut debs: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "deb"))
-        .collect();
-    debs.sort();
-    assert!(!debs.is_empty(), "{var} has no .deb files");
-    Some(debs)
-}
-
 /// `dpkg-deb -f`: the package's control fields.
 pub fn control(deb: &Path) -> String {
     output_of(Command::new("dpkg-deb").arg("-f").arg(deb))
@@ -227,20 +210,4 @@ pub fn upstream_version(deb: &Path) -> String {
         .rsplit_once('-')
         .map_or(version, |(v, _)| v)
         .to_string()
-}
-
-/// A layer holding a `.deb`'s files, as `dpkg -i` puts them.
-pub fn deb_layer(deb: &Path) -> Layer {
-    let output = Command::new("dpkg-deb")
-        .arg("--fsys-tarfile")
-        .arg(deb)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "dpkg-deb --fsys-tarfile {}",
-        deb.display()
-    );
-    let name = deb.file_name().unwrap().to_string_lossy().into_owned();
-    Layer::new(output.stdout, Compression::Gzip, &format!("dpkg -i {name}"))
 }

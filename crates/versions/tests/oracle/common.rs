@@ -100,7 +100,7 @@ pub fn oracle_source(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Stowaway's cache directory, where scripts/test installs oracles: `$XDG_CACHE_HOME/stowaway`
+/// Stowaway's cache directory, where scripts/with-test-deps installs oracles: `$XDG_CACHE_HOME/stowaway`
 /// or `~/.cache/stowaway`.
 pub fn cache_dir() -> PathBuf {
     std::env::var_os("XDG_CACHE_HOME")

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-/// The shared data directory: `$STOWAWAY_SHARED_DIR` (which `scripts/test` sets), else
+/// The shared data directory: `$STOWAWAY_SHARED_DIR` (which `scripts/with-test-deps` sets), else
 /// `../shared` beside the repository.
 pub fn shared_dir() -> PathBuf {
     std::env::var_os("STOWAWAY_SHARED_DIR")
