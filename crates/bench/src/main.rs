@@ -9,6 +9,7 @@
 //! - (b) `tar -xzOf - | sha256sum` per layer, one layer after another;
 //! - (c) `stowaway_scan::scan` as the CLI runs it, which inflates, verifies both digests of every
 //!   layer, walks and sha256-hashes every file and runs the default analyzers;
+//! - (x) the same with the secret scanner on every text file;
 //! - (m) the same with the malware engines that need no daemon: YARA-X with the bundled rules,
 //!   heuristics and hash lists;
 //! - (y) YARA 4 (`yara -r`) with the same rules and (k) `clamscan -r` with the same hash lists,
@@ -34,6 +35,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Parser;
+use stowaway_secrets::{SecretScanner, SecretsAnalyzer};
 
 use crate::measure::{Sample, timed};
 use crate::report::{ImageInfo, Machine, Row, RunKind, Variant};
@@ -146,6 +148,11 @@ fn main() -> anyhow::Result<()> {
             hash_lists,
         })
     };
+    let mut secrets = stowaway_scan::analyzers::default_analyzers();
+    secrets.push(Box::new(SecretsAnalyzer::new(
+        std::sync::Arc::new(SecretScanner::builtin()),
+        false,
+    )));
     let mut variants = Vec::new();
     for layers in layer_counts {
         let archive = archive_path(&args, &dir, layers);
@@ -158,6 +165,7 @@ fn main() -> anyhow::Result<()> {
             layers,
             reuse,
             shell,
+            &secrets,
             malware.as_ref(),
         )?);
     }
@@ -287,6 +295,7 @@ fn run_variant(
     layers: usize,
     reuse: bool,
     shell: bool,
+    secrets: &[Box<dyn stowaway_scan::Analyzer>],
     malware: Option<&MalwareSetup>,
 ) -> anyhow::Result<Variant> {
     let (generated, generated_in) = if reuse && archive.is_file() {
@@ -407,6 +416,14 @@ fn run_variant(
         record(
             RunKind::Stowaway,
             "**stowaway scan**: inflate, verify digests, walk, sha256 every file, analyzers".into(),
+            sample,
+        );
+        let (sample, read) =
+            timed(|| Ok(measure::stowaway_scan_with(archive, layers, secrets)?.uncompressed))?;
+        anyhow::ensure!(read == inflated, "(x) read {read} bytes, (a) {inflated}");
+        record(
+            RunKind::StowawaySecrets,
+            "**stowaway scan + secrets**: (c) + the secret scanner (bundled rules) on every text file".into(),
             sample,
         );
         let Some(setup) = malware else {

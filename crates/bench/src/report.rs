@@ -17,6 +17,7 @@ pub enum RunKind {
     InflateParallel,
     ShellTar,
     Stowaway,
+    StowawaySecrets,
     StowawayMalware,
     YaraCli,
     Clamscan,
@@ -30,6 +31,7 @@ impl RunKind {
             RunKind::InflateParallel => "(a∥)",
             RunKind::ShellTar => "(b)",
             RunKind::Stowaway => "(c)",
+            RunKind::StowawaySecrets => "(x)",
             RunKind::StowawayMalware => "(m)",
             RunKind::YaraCli => "(y)",
             RunKind::Clamscan => "(k)",
@@ -100,11 +102,11 @@ impl Variant {
         (run > 0.0).then(|| base / run)
     }
 
-    /// Wall time of (m) over that of (c): what the malware engines add to the walk.
-    pub fn malware_cost(&self) -> Option<f64> {
+    /// Wall time of `kind` over that of (c): what its analyzers add to the walk.
+    pub fn cost_over_walk(&self, kind: RunKind) -> Option<f64> {
         let walk = self.row(RunKind::Stowaway)?.wall().as_secs_f64();
-        let malware = self.row(RunKind::StowawayMalware)?.wall().as_secs_f64();
-        (walk > 0.0).then(|| malware / walk)
+        let with = self.row(kind)?.wall().as_secs_f64();
+        (walk > 0.0).then(|| with / walk)
     }
 
     fn rate(&self, row: &Row) -> f64 {
@@ -222,6 +224,8 @@ pub const MAX_RSS_MIB: u64 = 300;
 
 /// (m) may take at most this many times the wall time of (c).
 pub const MAX_MALWARE_COST: f64 = 1.5;
+/// Target: the secret scanner adds at most 30% to the walk.
+pub const MAX_SECRETS_COST: f64 = 1.3;
 
 /// The whole results document.
 pub fn render(
@@ -298,12 +302,20 @@ pub fn render(
                 );
             }
         }
-        if let Some(cost) = variant.malware_cost() {
+        if let Some(cost) = variant.cost_over_walk(RunKind::StowawayMalware) {
             let _ = writeln!(
                 md,
                 "| {name} | malware engines (m) add at most 50% to the walk (c) | +{:.0}% | {} |",
                 (cost - 1.0) * 100.0,
                 verdict(cost <= MAX_MALWARE_COST)
+            );
+        }
+        if let Some(cost) = variant.cost_over_walk(RunKind::StowawaySecrets) {
+            let _ = writeln!(
+                md,
+                "| {name} | the secret scanner (x) adds at most 30% to the walk (c) | +{:.0}% | {} |",
+                (cost - 1.0) * 100.0,
+                verdict(cost <= MAX_SECRETS_COST)
             );
         }
         let rss = variant.child.peak_rss_kib / 1024;

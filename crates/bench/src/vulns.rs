@@ -47,6 +47,7 @@ fn packages() -> anyhow::Result<Vec<Package>> {
                 layer_digest: None,
                 path: format!("usr/lib/python3/site-packages/{name}.dist-info/METADATA"),
                 member: None,
+                line: None,
                 status: FileStatus::Present,
                 created_by: None,
             });

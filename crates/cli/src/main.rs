@@ -7,6 +7,7 @@ mod progress;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -14,8 +15,11 @@ use stowaway_findings::{
     AnalyzerInfo, FailOn, Report, SCHEMA_VERSION, Tool, VulnerabilityDatabase,
 };
 use stowaway_image::Platform;
+use stowaway_lint::{Accounts, Enabled, Names, check_image, secret_env_values};
 use stowaway_malware::{Clamd, ClamdAddr, HashReputation, Heuristics, YaraEngine};
 use stowaway_scan::{Analyzer, Input, Limits, ScanOptions, analyzers::default_analyzers};
+use stowaway_secrets::{SecretScanner, SecretsAnalyzer, SecretsConfig};
+use stowaway_typosquat::{ImageNames, bundled_official_images, parse_list};
 use stowaway_vulndb::{Database, DbError, MatchOptions, UpdateOutcome, match_packages};
 
 #[derive(Parser)]
@@ -33,7 +37,7 @@ struct Cli {
 enum Command {
     /// Scan an image: a `docker save` archive, an OCI layout (directory or tar), `-` for an
     /// archive on stdin, or a root filesystem with --rootfs.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List the packages installed in an image (OS and language packages, with PURLs), as
     /// CycloneDX or SPDX JSON, a table, or the JSON report.
     Sbom(SbomArgs),
@@ -194,7 +198,7 @@ struct ScanArgs {
     #[arg(long)]
     strict_rules: bool,
     /// Turn off the heuristics engine (packed executables, kernel-thread names, disguised
-    /// executables, setuid files).
+    /// executables).
     #[arg(long)]
     no_heuristics: bool,
     /// Neither read nor write the cache (compiled rules) in $STOWAWAY_CACHE_DIR, else
@@ -214,6 +218,67 @@ struct ScanArgs {
     clamd_timeout: u64,
     #[command(flatten)]
     vulns: VulnArgs,
+    #[command(flatten)]
+    checks: CheckArgs,
+}
+
+#[derive(Args)]
+#[command(next_help_heading = "Configuration and names")]
+struct CheckArgs {
+    /// Turn a configuration or name check off by id (`STW-CFG-ROOT-USER`,
+    /// `STW-TYPOSQUAT-PACKAGE`, ...; see docs/config-checks.md). Repeatable or comma-separated.
+    #[arg(long = "skip-check", value_name = "ID", value_delimiter = ',')]
+    skip_checks: Vec<String>,
+    /// The name to check for look-alikes of official images, instead of the archive's tags.
+    #[arg(long, value_name = "NAME")]
+    image_name: Option<String>,
+    /// A list of official image names, one a line, used instead of the bundled Docker Hub list.
+    #[arg(long, value_name = "FILE")]
+    official_images: Option<PathBuf>,
+    /// An image, namespace (`bitnami`) or registry path (`ghcr.io/acme/*`) to trust: never
+    /// flagged as a look-alike. Repeatable or comma-separated.
+    #[arg(long = "trusted-image", value_name = "NAME", value_delimiter = ',')]
+    trusted_images: Vec<String>,
+    /// Do not look for secrets (credentials, private keys) in files, the config or the history.
+    #[arg(long)]
+    no_secrets: bool,
+    /// Secret rules of your own, allow rules and rules to turn off (YAML; see docs/secrets.md).
+    #[arg(long, value_name = "FILE")]
+    secret_config: Option<PathBuf>,
+    /// Look for secrets in binary files too (by default files with a NUL byte in their first
+    /// 8000 bytes are skipped, as git does).
+    #[arg(long)]
+    secrets_in_binaries: bool,
+}
+
+impl CheckArgs {
+    fn enabled(&self) -> anyhow::Result<Enabled> {
+        Enabled::skipping(&self.skip_checks).map_err(anyhow::Error::msg)
+    }
+
+    /// The secret scanner, unless turned off.
+    fn secrets(&self) -> anyhow::Result<Option<SecretScanner>> {
+        if self.no_secrets {
+            return Ok(None);
+        }
+        Ok(Some(match &self.secret_config {
+            Some(path) => SecretScanner::new(&SecretsConfig::load(path)?)?,
+            None => SecretScanner::builtin(),
+        }))
+    }
+
+    fn names(&self) -> anyhow::Result<Names> {
+        let mut names = Names::bundled(self.image_name.clone());
+        let official = match &self.official_images {
+            Some(path) => parse_list(
+                &std::fs::read_to_string(path)
+                    .with_context(|| format!("reading --official-images {}", path.display()))?,
+            ),
+            None => bundled_official_images(),
+        };
+        names.images = ImageNames::new(official, self.trusted_images.clone());
+        Ok(names)
+    }
 }
 
 #[derive(Args)]
@@ -283,7 +348,7 @@ impl LimitArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Scan(args) => scan(args),
+        Command::Scan(args) => scan(*args),
         Command::Sbom(args) => sbom(args),
         Command::Db(command) => db(command),
     };
@@ -579,8 +644,19 @@ fn db(command: DbCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    let enabled = args.checks.enabled()?;
+    let names = args.checks.names()?;
     let mut analyzers = default_analyzers();
     analyzers.extend(stowaway_sbom::catalogers());
+    analyzers.push(Box::new(Accounts::new(enabled.clone())));
+    // The config and history are scanned after the walk, with the same rules.
+    let config_secrets = args.checks.secrets()?.map(Arc::new);
+    if let Some(scanner) = &config_secrets {
+        analyzers.push(Box::new(SecretsAnalyzer::new(
+            scanner.clone(),
+            args.checks.secrets_in_binaries,
+        )));
+    }
     let cache = (!args.no_cache).then(cache_dir).flatten();
     if !args.no_yara {
         let (engine, problems) = YaraEngine::compile(
@@ -605,6 +681,21 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
         analyzers.push(Box::new(Clamd::new(addr.clone(), timeout)));
     }
     let mut report = run(&args.input, &analyzers)?;
+    for image in &mut report.images {
+        let mut findings = check_image(image, &enabled, &names);
+        let mut secrets = image
+            .config
+            .as_ref()
+            .map(secret_env_values)
+            .unwrap_or_default();
+        if let Some(scanner) = &config_secrets {
+            let (found, values) = stowaway_secrets::scan_config(scanner, image);
+            findings.extend(found);
+            secrets.extend(values);
+        }
+        image.add_findings(findings);
+        stowaway_secrets::redact_report(image, &secrets);
+    }
     check_vulnerabilities(&mut report, &args.vulns)?;
 
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();

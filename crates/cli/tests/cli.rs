@@ -9,8 +9,9 @@ use stowaway_imagebuilder::{
     Compression, Image, Layer, LayerBuilder, Members, docker_save_classic, docker_save_oci, gzip,
 };
 
-/// The analyzers every scan runs: OS detection, the unusual-place check and the catalogers.
-const CORE_AND_CATALOGERS: [&str; 14] = [
+/// The analyzers every scan runs: OS detection, the unusual-place check, the catalogers, the
+/// account files' checks and the secret scanner.
+const CORE_AND_CATALOGERS: [&str; 16] = [
     "os-release",
     "unusual-executable",
     "dpkg",
@@ -25,6 +26,8 @@ const CORE_AND_CATALOGERS: [&str; 14] = [
     "ruby",
     "php",
     "dotnet",
+    "accounts",
+    "secrets",
 ];
 
 const ELF: &[u8] = b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00";
@@ -36,13 +39,23 @@ fn example() -> Image {
         .file("etc/motd", b"hi");
     let mut second = LayerBuilder::new();
     second.whiteout("tmp/miner").file("srv/app.txt", b"app");
-    Image::new(
+    well_configured(Image::new(
         &["example:1"],
         vec![
             Layer::new(base.build(), Compression::Gzip, "ADD base"),
             Layer::new(second.build(), Compression::Gzip, "RUN rm /tmp/miner"),
         ],
-    )
+    ))
+}
+
+/// The image with a user and a health check, so that no configuration check fires on it.
+fn well_configured(mut image: Image) -> Image {
+    image.settings = serde_json::json!({
+        "Env": ["PATH=/usr/bin:/bin"],
+        "User": "app",
+        "Healthcheck": {"Test": ["CMD", "/srv/app", "--health"]},
+    });
+    image
 }
 
 struct Run {
@@ -187,7 +200,7 @@ fn json_report_from_a_file_and_from_stdin_agree() {
 
     let file_json: serde_json::Value = serde_json::from_slice(&from_file.stdout).unwrap();
     let stdin_json: serde_json::Value = serde_json::from_slice(&from_stdin.stdout).unwrap();
-    assert_eq!(file_json["schema_version"], "4");
+    assert_eq!(file_json["schema_version"], "5");
     assert_eq!(stdin_json["input"], "-");
     let analyzers: Vec<&str> = file_json["analyzers"]
         .as_array()
@@ -747,7 +760,7 @@ fn packaged() -> Image {
         );
     let mut second = LayerBuilder::new();
     second.whiteout("app/node_modules/left-pad");
-    Image::new(
+    well_configured(Image::new(
         &["packaged:1"],
         vec![
             Layer::new(base.build(), Compression::Gzip, "ADD rootfs /"),
@@ -757,7 +770,7 @@ fn packaged() -> Image {
                 "RUN npm uninstall left-pad",
             ),
         ],
-    )
+    ))
 }
 
 /// Validates an SBOM with `scripts/validate-sbom` (the official CycloneDX 1.6 and SPDX 2.3 JSON

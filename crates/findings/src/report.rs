@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::{MalwareReport, NotScannedCode, Package, Sha256};
 
 /// Version of the JSON report schema (`docs/report.schema.json`).
-pub const SCHEMA_VERSION: &str = "4";
+pub const SCHEMA_VERSION: &str = "5";
 
 /// How bad a finding is, in increasing order.
 #[derive(
@@ -171,6 +171,9 @@ pub struct Location {
     /// Member path inside archives within the file, nested levels joined by `!`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub member: Option<String>,
+    /// Line in the file (1-based), for findings in text such as secrets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
     /// Whether the file is still in the final filesystem.
     pub status: FileStatus,
     /// The build step (`created_by` of the history) that created the layer.
@@ -179,6 +182,20 @@ pub struct Location {
 }
 
 impl Location {
+    /// A location that says only a line: what an analyzer attaches to a finding when it knows
+    /// the line, and the walker fills in the rest (layer, path, status, build step).
+    pub fn at_line(line: u64) -> Location {
+        Location {
+            layer: 0,
+            layer_digest: None,
+            path: String::new(),
+            member: None,
+            line: Some(line),
+            status: FileStatus::Present,
+            created_by: None,
+        }
+    }
+
     /// `path` or `path!member`, as shown to users.
     pub fn display_path(&self) -> String {
         match &self.member {
@@ -390,6 +407,10 @@ pub struct ImageReport {
     /// `os/architecture` from the image config.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
+    /// How a container of the image runs, from the config (absent for a root filesystem).
+    /// Secrets found in it are redacted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<ImageConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub os: Option<OsInfo>,
     pub layers: Vec<LayerSummary>,
@@ -433,6 +454,36 @@ impl ImageReport {
         sort_findings(&mut self.findings);
         self.counts = Counts::of(&self.findings);
     }
+}
+
+/// The run configuration an image declares (the config's `config` object, as `docker inspect`
+/// shows it), in the report's words.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ImageConfig {
+    /// `User`: the user (and group) processes run as; absent means root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// `Env`: `KEY=value` entries.
+    #[serde(default)]
+    pub env: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entrypoint: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cmd: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_dir: Option<String>,
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// `ExposedPorts`: `port/protocol` entries.
+    #[serde(default)]
+    pub exposed_ports: Vec<String>,
+    /// `Volumes`: mount points.
+    #[serde(default)]
+    pub volumes: Vec<String>,
+    /// `Healthcheck.Test` (`["CMD", ...]`, `["CMD-SHELL", "..."]` or `["NONE"]`); absent when the
+    /// image declares none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<Vec<String>>,
 }
 
 /// One build step from the image config's history.

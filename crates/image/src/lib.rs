@@ -14,6 +14,7 @@ mod error;
 pub mod layer;
 mod manifest;
 mod paths;
+mod run_config;
 mod store;
 
 pub use digest::{Digest, DigestReader};

@@ -6,8 +6,11 @@ use std::fmt;
 use oci_spec::image::{Descriptor, ImageConfiguration, ImageIndex, ImageManifest, MediaType};
 use serde::Deserialize;
 
+use stowaway_findings::ImageConfig;
+
 use crate::digest::Digest;
 use crate::error::ImageError;
+use crate::run_config::run_config;
 use crate::store::BlobStore;
 
 /// One image found in the input, with everything the image declares about its layers.
@@ -19,6 +22,8 @@ pub struct ImageSpec {
     pub config_digest: Digest,
     pub manifest_digest: Option<Digest>,
     pub config: ImageConfiguration,
+    /// The run configuration (`User`, `Env`, `Healthcheck`, ...).
+    pub run_config: ImageConfig,
     pub layers: Vec<LayerSpec>,
 }
 
@@ -186,6 +191,7 @@ fn docker_images(store: &dyn BlobStore) -> Result<Vec<ImageSpec>, ImageError> {
                 .first()
                 .cloned()
                 .unwrap_or_else(|| config_digest.short().to_string());
+            let config = (config, run_config(&bytes));
             build_image(store, name, tags, config_digest, None, config, layers)
         })
         .collect()
@@ -197,7 +203,7 @@ fn build_image(
     tags: Vec<String>,
     config_digest: Digest,
     manifest_digest: Option<Digest>,
-    config: ImageConfiguration,
+    (config, run_config): (ImageConfiguration, ImageConfig),
     blobs: Vec<(Option<Digest>, String)>,
 ) -> Result<ImageSpec, ImageError> {
     let diff_ids = config.rootfs().diff_ids();
@@ -243,6 +249,7 @@ fn build_image(
         config_digest,
         manifest_digest,
         config,
+        run_config,
         layers,
     })
 }
@@ -260,7 +267,7 @@ fn blob_name(
 fn verified_json<T: serde::de::DeserializeOwned>(
     store: &dyn BlobStore,
     descriptor: &Descriptor,
-) -> Result<(T, Digest), ImageError> {
+) -> Result<(T, Digest, Vec<u8>), ImageError> {
     let (name, declared) = blob_name(store, descriptor)?;
     let (value, bytes) = parse_json::<T>(store, &name)?;
     let actual = Digest::of(&bytes);
@@ -270,7 +277,7 @@ fn verified_json<T: serde::de::DeserializeOwned>(
             format!("blob '{name}' does not match its digest (content is {actual})"),
         ));
     }
-    Ok((value, declared))
+    Ok((value, declared, bytes))
 }
 
 /// An image manifest reached from the index, with the name and platform its descriptors give.
@@ -306,13 +313,13 @@ fn collect_candidates(
             .or(inherited_name);
         match descriptor.media_type() {
             MediaType::ImageIndex => {
-                let (nested, _) = verified_json::<ImageIndex>(store, descriptor)?;
+                let (nested, _, _) = verified_json::<ImageIndex>(store, descriptor)?;
                 collect_candidates(store, &nested, name, depth + 1, out)?;
             }
             MediaType::Other(t)
                 if t == "application/vnd.docker.distribution.manifest.list.v2+json" =>
             {
-                let (nested, _) = verified_json::<ImageIndex>(store, descriptor)?;
+                let (nested, _, _) = verified_json::<ImageIndex>(store, descriptor)?;
                 collect_candidates(store, &nested, name, depth + 1, out)?;
             }
             _ => {
@@ -387,8 +394,10 @@ fn oci_images(store: &dyn BlobStore, platform: &Platform) -> Result<Vec<ImageSpe
 }
 
 fn oci_image(store: &dyn BlobStore, candidate: &Candidate) -> Result<ImageSpec, ImageError> {
-    let (manifest, manifest_digest) = verified_json::<ImageManifest>(store, &candidate.descriptor)?;
-    let (config, config_digest) = verified_json::<ImageConfiguration>(store, manifest.config())?;
+    let (manifest, manifest_digest, _) =
+        verified_json::<ImageManifest>(store, &candidate.descriptor)?;
+    let (config, config_digest, config_bytes) =
+        verified_json::<ImageConfiguration>(store, manifest.config())?;
     let layers = manifest
         .layers()
         .iter()
@@ -405,7 +414,7 @@ fn oci_image(store: &dyn BlobStore, candidate: &Candidate) -> Result<ImageSpec, 
         tags,
         config_digest,
         Some(manifest_digest),
-        config,
+        (config, run_config(&config_bytes)),
         layers,
     )
 }

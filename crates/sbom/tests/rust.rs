@@ -240,6 +240,7 @@ fn an_old_crate_in_a_binary_matches_its_advisories() {
                         layer_digest: None,
                         path: "usr/local/bin/old-crate-app".into(),
                         member: None,
+                        line: None,
                         status: FileStatus::Present,
                         created_by: None,
                     });

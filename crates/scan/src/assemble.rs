@@ -6,9 +6,9 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
 
 use stowaway_findings::{
-    ArchiveMember, Counts, FileScan, FileStatus, Finding, HistoryEntry, ImageReport, Integrity,
-    InventoryEntry, Kind, LayerSummary, LayerThreats, Location, MalwareReport, NotScanned, OsInfo,
-    Package, PackageType, Severity, Verdict, VerdictCounts, sort_findings,
+    ArchiveMember, Counts, FileScan, FileStatus, Finding, HistoryEntry, ImageConfig, ImageReport,
+    Integrity, InventoryEntry, Kind, LayerSummary, LayerThreats, Location, MalwareReport,
+    NotScanned, OsInfo, Package, PackageType, Severity, Verdict, VerdictCounts, sort_findings,
 };
 use stowaway_image::LayerSpec;
 
@@ -25,6 +25,7 @@ pub(crate) struct Header {
     pub config_digest: Option<String>,
     pub manifest_digest: Option<String>,
     pub platform: Option<String>,
+    pub config: Option<ImageConfig>,
     /// `(created, created_by, empty_layer)` of every history entry.
     pub history: Vec<(Option<String>, Option<String>, bool)>,
 }
@@ -220,6 +221,7 @@ pub(crate) fn assemble(
         layer_digest: summaries[layer].diff_id.clone(),
         path: path.to_string(),
         member: member.cloned(),
+        line: None,
         status: status_of(layer, path),
         created_by: summaries[layer].created_by.clone(),
     };
@@ -271,7 +273,11 @@ pub(crate) fn assemble(
             match &located.output {
                 Output::Finding(finding) => {
                     let mut finding = finding.clone();
-                    finding.location = Some(location(i, &located.path, located.member.as_ref()));
+                    let line = finding.location.take().and_then(|l| l.line);
+                    finding.location = Some(Location {
+                        line,
+                        ..location(i, &located.path, located.member.as_ref())
+                    });
                     findings.push(finding);
                 }
                 Output::Os(info) => {
@@ -333,6 +339,7 @@ pub(crate) fn assemble(
         history: history(&header, layers.len()),
         name: header.name,
         tags: header.tags,
+        config: header.config,
         config_digest: header.config_digest,
         manifest_digest: header.manifest_digest,
         platform: header.platform,
@@ -419,6 +426,7 @@ fn packages(
             layer_digest: summaries[introduced].diff_id.clone(),
             path: path.to_string(),
             member,
+            line: None,
             status,
             created_by: summaries[introduced].created_by.clone(),
         });

@@ -41,6 +41,7 @@ pub(crate) fn scan(
         config_digest: None,
         manifest_digest: None,
         platform: None,
+        config: None,
         history: Vec::new(),
     };
     Ok(assemble(

@@ -324,6 +324,7 @@ fn image_header(image: &ImageSpec) -> crate::assemble::Header {
         config_digest: Some(image.config_digest.to_string()),
         manifest_digest: image.manifest_digest.as_ref().map(|d| d.to_string()),
         platform: Some(image.platform().to_string()),
+        config: Some(image.run_config.clone()),
         history: image
             .config
             .history()

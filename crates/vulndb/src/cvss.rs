@@ -1,98 +1,65 @@
-//! CVSS v3.0/v3.1 base scores computed from the vector, as the specification's formulas give
-//! them (https://www.first.org/cvss/v3.1/specification-document, section 7), and the qualitative
-//! rating of a score.
+//! CVSS scores computed from the vectors advisories give, and the qualitative rating of a score.
+//!
+//! The scoring is RustSec's `cvss` crate: v3.0 and v3.1 base scores by those specifications'
+//! equations (https://www.first.org/cvss/v3.1/specification-document, section 7), and v4.0
+//! scores by its macro vectors and their lookup table
+//! (https://www.first.org/cvss/v4.0/specification-document, section 8). A v4.0 vector is scored
+//! as written: the base metrics advisories give make it CVSS-B; the few that add threat metrics
+//! (`E:P`) make it CVSS-BT. `tests/cvss_oracle.rs` checks both versions against Red Hat's Python
+//! `cvss`.
 
-/// The base score (0.0 to 10.0) of a `CVSS:3.x/AV:…/AC:…/PR:…/UI:…/S:…/C:…/I:…/A:…` vector;
-/// `None` for anything else (CVSS v2 and v4 vectors included) or a vector missing a base metric.
-pub fn base_score_v3(vector: &str) -> Option<f64> {
-    let mut parts = vector.split('/');
-    if !matches!(parts.next()?, "CVSS:3.0" | "CVSS:3.1") {
-        return None;
-    }
-    let (mut av, mut ac, mut pr, mut ui, mut s, mut c, mut i, mut a) =
-        (None, None, None, None, None, None, None, None);
-    for part in parts {
-        let (metric, value) = part.split_once(':')?;
-        match metric {
-            "AV" => av = Some(value),
-            "AC" => ac = Some(value),
-            "PR" => pr = Some(value),
-            "UI" => ui = Some(value),
-            "S" => s = Some(value),
-            "C" => c = Some(value),
-            "I" => i = Some(value),
-            "A" => a = Some(value),
-            _ => {}
-        }
-    }
-    let changed = match s? {
-        "U" => false,
-        "C" => true,
-        _ => return None,
-    };
-    let cia = |v: &str| -> Option<f64> {
-        match v {
-            "H" => Some(0.56),
-            "L" => Some(0.22),
-            "N" => Some(0.0),
-            _ => None,
-        }
-    };
-    let av = match av? {
-        "N" => 0.85,
-        "A" => 0.62,
-        "L" => 0.55,
-        "P" => 0.2,
-        _ => return None,
-    };
-    let ac = match ac? {
-        "L" => 0.77,
-        "H" => 0.44,
-        _ => return None,
-    };
-    let pr = match (pr?, changed) {
-        ("N", _) => 0.85,
-        ("L", false) => 0.62,
-        ("L", true) => 0.68,
-        ("H", false) => 0.27,
-        ("H", true) => 0.5,
-        _ => return None,
-    };
-    let ui = match ui? {
-        "N" => 0.85,
-        "R" => 0.62,
-        _ => return None,
-    };
-    let iss: f64 = 1.0 - (1.0 - cia(c?)?) * (1.0 - cia(i?)?) * (1.0 - cia(a?)?);
-    let impact = if changed {
-        7.52 * (iss - 0.029) - 3.25 * (iss - 0.02).powi(15)
-    } else {
-        6.42 * iss
-    };
-    let exploitability = 8.22 * av * ac * pr * ui;
-    if impact <= 0.0 {
-        return Some(0.0);
-    }
-    let total: f64 = if changed {
-        1.08 * (impact + exploitability)
-    } else {
-        impact + exploitability
-    };
-    Some(round_up(total.min(10.0)))
+/// The CVSS version a score comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// CVSS v3.0 or v3.1.
+    V3,
+    /// CVSS v4.0.
+    V4,
 }
 
-/// CVSS v3.1's Roundup: the smallest number of one decimal place at or above `value`, computed
-/// on integers so that floating-point noise does not round 4.0000001 up to 4.1.
-fn round_up(value: f64) -> f64 {
-    let scaled = (value * 100_000.0).round() as i64;
-    if scaled % 10_000 == 0 {
-        scaled as f64 / 100_000.0
+/// A vector's score and the version that computed it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Score {
+    /// 0.0 to 10.0, one decimal place.
+    pub value: f64,
+    pub version: Version,
+}
+
+/// The score of a `CVSS:3.0/…`, `CVSS:3.1/…` or `CVSS:4.0/…` vector (one trailing `/`, which
+/// some GitHub advisories have, is allowed); `None` for anything else: CVSS v2, a vector missing
+/// a base metric, a metric or value its version does not define, a metric given twice.
+pub fn score(vector: &str) -> Option<Score> {
+    let vector = vector.trim();
+    let vector = vector.strip_suffix('/').unwrap_or(vector);
+    if vector.starts_with("CVSS:3.") {
+        let parsed: cvss::v3::Vector = vector.parse().ok()?;
+        // The crate reads a missing base metric as its lowest value; the specification makes
+        // all eight mandatory.
+        let complete = parsed.av.is_some()
+            && parsed.ac.is_some()
+            && parsed.pr.is_some()
+            && parsed.ui.is_some()
+            && parsed.s.is_some()
+            && parsed.c.is_some()
+            && parsed.i.is_some()
+            && parsed.a.is_some();
+        complete.then(|| Score {
+            value: parsed.base_score().value(),
+            version: Version::V3,
+        })
+    } else if vector.starts_with("CVSS:4.0/") {
+        let parsed: cvss::v4::Vector = vector.parse().ok()?;
+        Some(Score {
+            value: parsed.score().value(),
+            version: Version::V4,
+        })
     } else {
-        ((scaled / 10_000) + 1) as f64 / 10.0
+        None
     }
 }
 
-/// The qualitative rating of a score: `none`, `low`, `medium`, `high` or `critical`.
+/// The qualitative rating of a score, the same in v3.x and v4.0: `none`, `low`, `medium`,
+/// `high` or `critical`.
 pub fn rating(score: f64) -> &'static str {
     match score {
         s if s >= 9.0 => "critical",
@@ -107,6 +74,20 @@ pub fn rating(score: f64) -> &'static str {
 mod tests {
     use super::*;
 
+    fn v3(vector: &str) -> Option<f64> {
+        score(vector).map(|s| {
+            assert_eq!(s.version, Version::V3, "{vector}");
+            s.value
+        })
+    }
+
+    fn v4(vector: &str) -> Option<f64> {
+        score(vector).map(|s| {
+            assert_eq!(s.version, Version::V4, "{vector}");
+            s.value
+        })
+    }
+
     #[test]
     fn scores_of_known_vectors() {
         // Scores as NVD's calculator gives them.
@@ -118,16 +99,59 @@ mod tests {
             ("CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N", 6.1),
             ("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", 7.5),
             ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N", 0.0),
+            // Temporal metrics do not change the base score.
+            ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:U/RL:O", 9.8),
+            // Some GitHub advisories' vectors, as published, end in a slash.
+            ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/", 9.8),
         ] {
-            assert_eq!(base_score_v3(vector), Some(score), "{vector}");
+            assert_eq!(v3(vector), Some(score), "{vector}");
+        }
+        // FIRST's CVSS v4.0 calculator.
+        for (vector, score) in [
+            (
+                "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+                9.3,
+            ),
+            (
+                "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N",
+                8.7,
+            ),
+            (
+                "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:N/SA:N",
+                0.0,
+            ),
+            // With a threat metric (unreported exploit maturity): CVSS-BT.
+            (
+                "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:U",
+                8.1,
+            ),
+        ] {
+            assert_eq!(v4(vector), Some(score), "{vector}");
         }
         assert_eq!(rating(9.8), "critical");
         assert_eq!(rating(6.1), "medium");
-        assert_eq!(
-            base_score_v3("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"),
-            None
-        );
-        assert_eq!(base_score_v3("CVSS:3.1/AV:N/AC:L"), None);
-        assert_eq!(base_score_v3("AV:N/AC:L/Au:N/C:P/I:P/A:P"), None);
+        assert_eq!(rating(0.0), "none");
+    }
+
+    #[test]
+    fn what_is_not_a_complete_vector_has_no_score() {
+        for vector in [
+            // A missing base metric (A), in v3 and in v4 (SA).
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H",
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N",
+            "CVSS:3.1/AV:N/AC:L",
+            // A metric twice, one its version does not define, a value it does not define.
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/A:L",
+            "CVSS:3.1/AV:N/AC:L/AT:N/PR:N/UI:N/S:U/C:H/I:H/A:H",
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:Q",
+            // CVSS v2, versions that do not exist, no vector at all.
+            "AV:N/AC:L/Au:N/C:P/I:P/A:P",
+            "CVSS:3.2/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+            "CVSS:5.0/AV:N",
+            "",
+            "HIGH",
+        ] {
+            assert_eq!(score(vector), None, "{vector:?}");
+        }
     }
 }

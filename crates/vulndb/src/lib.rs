@@ -8,7 +8,7 @@
 //!
 //! - [`osv`]: the OSV record, as far as matching and reports need it.
 //! - [`Database`]: import, lookup and the summary `stowaway db info` prints.
-//! - [`ranges`]: OSV range evaluation; [`cvss`]: base scores from CVSS v3 vectors.
+//! - [`ranges`]: OSV range evaluation; [`cvss`]: scores from CVSS v3 and v4 vectors.
 //! - [`match_packages`]: the findings for an image's packages.
 //! - [`update()`]: `stowaway db update`, osv.dev's (or a mirror's) `all.zip` files fetched when
 //!   they changed and swapped in atomically.

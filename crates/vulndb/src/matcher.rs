@@ -10,8 +10,8 @@
 //!   upstream version number does not show); `match_owned` matches it upstream too.
 //! - Debian's `unimportant` advisories are hidden unless `all` is set.
 //! - `MAL-` records (known-malicious packages) are malware findings, not vulnerabilities.
-//! - Severity: the CVSS v3 base score of the advisory's vector; else the severity a GHSA
-//!   record states; else medium, said so in the finding.
+//! - Severity: the CVSS v3 base score of the advisory's vector; without a v3 vector, the CVSS
+//!   v4.0 score; else the severity a GHSA record states; else medium, said so in the finding.
 
 use std::cmp::Ordering;
 use std::collections::hash_map::Entry;
@@ -253,21 +253,34 @@ fn unimportant(affected: &crate::osv::Affected) -> bool {
         == Some("unimportant")
 }
 
-/// The severity and where it came from.
+/// The severity and where it came from: the highest CVSS v3 score among the advisory's
+/// vectors (the record's and the affected package's); only when none is v3, the highest v4.0
+/// score, so that the findings of a scan are rated on one scale wherever they can be.
 fn severity(record: &Record, affected: &crate::osv::Affected) -> (Severity, String) {
-    let vectors = record.severity.iter().chain(&affected.severity);
-    let best = vectors
-        .filter_map(|s| cvss::base_score_v3(&s.score).map(|score| (score, s.score.clone())))
-        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let scored: Vec<(cvss::Score, &str)> = record
+        .severity
+        .iter()
+        .chain(&affected.severity)
+        .filter_map(|s| cvss::score(&s.score).map(|score| (score, s.score.trim())))
+        .collect();
+    let best = [cvss::Version::V3, cvss::Version::V4]
+        .into_iter()
+        .find_map(|version| {
+            scored
+                .iter()
+                .filter(|(score, _)| score.version == version)
+                .max_by(|a, b| a.0.value.total_cmp(&b.0.value))
+        });
     if let Some((score, vector)) = best {
-        let severity = match cvss::rating(score) {
+        let severity = match cvss::rating(score.value) {
             "critical" => Severity::Critical,
             "high" => Severity::High,
             "medium" => Severity::Medium,
             "low" => Severity::Low,
             _ => Severity::Info,
         };
-        return (severity, format!("{score:.1} {vector}"));
+        // The vector's prefix (`CVSS:3.1/`, `CVSS:4.0/`) names the version.
+        return (severity, format!("{:.1} {vector}", score.value));
     }
     let stated = record
         .database_specific

@@ -1,4 +1,5 @@
-//! What the database tests share: the real OSV data of the workplace's `shared/osv`.
+//! What the database tests share: the real OSV data of the workplace's `shared/osv`, and the rule
+//! for a test whose data or tool is missing.
 
 use std::path::{Path, PathBuf};
 
@@ -10,21 +11,28 @@ pub fn shared_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
 }
 
-/// `<shared>/osv/<ecosystem>/all.zip`, or `None` (and a note that the test is skipped) when the
-/// shared data is not there; when `STOWAWAY_SHARED_DIR` names it, it must be there.
+/// `<shared>/osv/<ecosystem>/all.zip`, or `None` (the test is skipped) when the shared data is
+/// not there.
 pub fn shared(ecosystem: &str) -> Option<PathBuf> {
     let path = shared_dir().join("osv").join(ecosystem).join("all.zip");
     if !path.is_file() {
-        assert!(
-            std::env::var_os("STOWAWAY_SHARED_DIR").is_none(),
-            "STOWAWAY_SHARED_DIR is set but {} is not there",
+        skipped(&format!(
+            "{} is not there (set STOWAWAY_SHARED_DIR)",
             path.display()
-        );
-        eprintln!(
-            "skipped: {} is not there (set STOWAWAY_SHARED_DIR)",
-            path.display()
-        );
+        ));
         return None;
     }
     Some(path)
+}
+
+/// Says why a test is skipped (`skipped: …`, as the version oracles do); but when
+/// `STOWAWAY_SHARED_DIR` is set, fails instead: `scripts/with-test-deps` sets it after installing
+/// every tool and fetching every file the tests need, so nothing may be missing then.
+pub fn skipped(why: &str) {
+    assert!(
+        std::env::var_os("STOWAWAY_SHARED_DIR").is_none(),
+        "STOWAWAY_SHARED_DIR is set (as scripts/with-test-deps sets it), so this may not be \
+         skipped: {why}"
+    );
+    println!("skipped: {why}");
 }
