@@ -11,12 +11,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use stowaway_findings::{
-    AnalyzerInfo, FailOn, Report, SCHEMA_VERSION, Tool, VulnerabilityDatabase,
-};
+use stowaway_findings::{AnalyzerInfo, Report, SCHEMA_VERSION, Tool, VulnerabilityDatabase};
 use stowaway_image::Platform;
 use stowaway_lint::{Accounts, Enabled, Names, check_image, secret_env_values};
 use stowaway_malware::{Clamd, ClamdAddr, HashReputation, Heuristics, YaraEngine};
+use stowaway_policy::{CliSettings, Date, Policy};
+use stowaway_registry::{PullOptions, Pulled, looks_like_reference, pull};
 use stowaway_scan::{Analyzer, Input, Limits, ScanOptions, analyzers::default_analyzers};
 use stowaway_secrets::{SecretScanner, SecretsAnalyzer, SecretsConfig};
 use stowaway_typosquat::{ImageNames, bundled_official_images, parse_list};
@@ -40,7 +40,7 @@ enum Command {
     Scan(Box<ScanArgs>),
     /// List the packages installed in an image (OS and language packages, with PURLs), as
     /// CycloneDX or SPDX JSON, a table, or the JSON report.
-    Sbom(SbomArgs),
+    Sbom(Box<SbomArgs>),
     /// The offline vulnerability database (OSV records).
     #[command(subcommand)]
     Db(DbCommand),
@@ -100,10 +100,42 @@ impl DbDirArg {
     }
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+/// A report format of `scan`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
+    /// The terminal table.
     Table,
+    /// The full JSON report (docs/report.md).
     Json,
+    /// SARIF 2.1.0, for code-scanning dashboards and Jenkins' Warnings NG.
+    Sarif,
+    /// JUnit XML: one test case per finding, failures for blocking ones.
+    Junit,
+    /// A self-contained HTML page with filters.
+    Html,
+    /// CycloneDX 1.6: the SBOM with its vulnerabilities and their VEX analysis.
+    Cyclonedx,
+    /// GitLab's container-scanning report.
+    Gitlab,
+}
+
+/// One report to write: a format, and the file it goes to (stdout or --output when none).
+#[derive(Clone)]
+struct ReportOutput {
+    format: Format,
+    file: Option<PathBuf>,
+}
+
+fn parse_report_output(spec: &str) -> Result<ReportOutput, String> {
+    let (name, file) = match spec.split_once('=') {
+        Some((_, "")) => return Err(format!("'{spec}': no file after '='")),
+        Some((name, file)) => (name, Some(PathBuf::from(file))),
+        None => (spec, None),
+    };
+    let format = Format::from_str(name.trim(), true).map_err(|_| {
+        format!("'{name}' is not a format (table, json, sarif, junit, html, cyclonedx, gitlab)")
+    })?;
+    Ok(ReportOutput { format, file })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -145,7 +177,8 @@ struct SbomArgs {
 /// What to scan, shared by `scan` and `sbom`.
 #[derive(Args)]
 struct InputArgs {
-    /// The image archive or OCI layout; `-` reads an archive from stdin.
+    /// The image archive or OCI layout; `-` reads an archive from stdin; a registry reference
+    /// (`registry.example.com/ns/app:tag`, `alpine@sha256:...`) is pulled when no such file exists.
     #[arg(required_unless_present = "rootfs", conflicts_with = "rootfs")]
     image: Option<String>,
     /// Scan a root filesystem directory as one layer.
@@ -161,17 +194,67 @@ struct InputArgs {
     #[arg(long, short)]
     quiet: bool,
     #[command(flatten)]
+    registry: RegistryArgs,
+    #[command(flatten)]
     limits: LimitArgs,
+}
+
+#[derive(Args)]
+#[command(next_help_heading = "Registry")]
+struct RegistryArgs {
+    /// User name for the registry (with --registry-password-stdin or
+    /// $STOWAWAY_REGISTRY_PASSWORD); default: the credentials of ~/.docker/config.json.
+    #[arg(long, value_name = "USER")]
+    registry_username: Option<String>,
+    /// Read the registry password from stdin (never give it as an argument).
+    #[arg(long, requires = "registry_username")]
+    registry_password_stdin: bool,
+    /// A registry host (`HOST[:PORT]`) to reach over plain http; loopback hosts always may.
+    /// Repeatable.
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    insecure_registries: Vec<String>,
+    /// The Docker config whose `auths` hold registry credentials (default:
+    /// $DOCKER_CONFIG/config.json, else ~/.docker/config.json).
+    #[arg(long, value_name = "FILE")]
+    docker_config: Option<PathBuf>,
+}
+
+impl RegistryArgs {
+    fn credentials(&self) -> anyhow::Result<Option<(String, String)>> {
+        let Some(user) = &self.registry_username else {
+            return Ok(None);
+        };
+        let password = if self.registry_password_stdin {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("reading the registry password from stdin")?;
+            password.trim_end_matches(['\r', '\n']).to_string()
+        } else {
+            std::env::var("STOWAWAY_REGISTRY_PASSWORD").context(
+                "--registry-username needs a password: --registry-password-stdin or $STOWAWAY_REGISTRY_PASSWORD",
+            )?
+        };
+        Ok(Some((user.clone(), password)))
+    }
 }
 
 #[derive(Args)]
 struct ScanArgs {
     #[command(flatten)]
     input: InputArgs,
-    /// Report format.
-    #[arg(long, value_enum, default_value = "table")]
-    format: Format,
-    /// Write the report to FILE instead of stdout.
+    /// Report formats, comma-separated or repeated, each FORMAT or FORMAT=FILE: table, json,
+    /// sarif, junit, html, cyclonedx (the SBOM with its vulnerabilities, as VEX), gitlab
+    /// (GitLab's container-scanning report). One format may go to stdout (or --output).
+    #[arg(
+        long = "format",
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "table",
+        value_parser = parse_report_output
+    )]
+    formats: Vec<ReportOutput>,
+    /// Write the report whose format names no file to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Also write the SBOM of the image to FILE: SPDX JSON when the name ends in `.spdx.json`,
@@ -181,10 +264,8 @@ struct ScanArgs {
     /// Format of --sbom-out.
     #[arg(long, value_enum, requires = "sbom_out")]
     sbom_format: Option<SbomFormat>,
-    /// Exit with 1 when a finding matches: severities (`high` = high or worse), kinds
-    /// (malware, pua, vuln, secret, config, typosquat, integrity, suspicious, engine) or KIND:SEVERITY.
-    #[arg(long, default_value = "high", value_name = "LIST")]
-    fail_on: FailOn,
+    #[command(flatten)]
+    policy: PolicyArgs,
     /// Do not match the YARA-X rules at all (bundled and --rules).
     #[arg(long)]
     no_yara: bool,
@@ -220,6 +301,85 @@ struct ScanArgs {
     vulns: VulnArgs,
     #[command(flatten)]
     checks: CheckArgs,
+}
+
+#[derive(Args)]
+#[command(next_help_heading = "Policy")]
+struct PolicyArgs {
+    /// Exit with 1 when a finding matches: severities (`high` = high or worse), kinds
+    /// (malware, pua, vuln, secret, config, typosquat, integrity, suspicious, engine) or
+    /// KIND:SEVERITY. Default: the policy file's, else high.
+    #[arg(long, value_name = "LIST")]
+    fail_on: Option<String>,
+    /// The policy file: fail-on, ignore rules with reasons and expiry dates, VEX documents
+    /// (default: ./stowaway.yaml when there is one; see docs/policy.md).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// An OpenVEX document: `not_affected` and `fixed` statements suppress the vulnerabilities
+    /// they name. Repeatable.
+    #[arg(long = "vex", value_name = "FILE")]
+    vex: Vec<PathBuf>,
+    /// Suppress vulnerabilities that have no fixed version.
+    #[arg(long)]
+    ignore_unfixed: bool,
+    /// Engine failures do not block (by default a file an engine could not scan blocks).
+    #[arg(long)]
+    allow_engine_failure: bool,
+}
+
+impl PolicyArgs {
+    fn load(&self) -> anyhow::Result<Policy> {
+        let cwd = std::env::current_dir().context("finding the working directory")?;
+        let cli = CliSettings {
+            fail_on: self.fail_on.clone(),
+            ignore_unfixed: self.ignore_unfixed,
+            allow_engine_failure: self.allow_engine_failure,
+        };
+        Ok(Policy::load(self.config.as_deref(), &cli, &self.vex, &cwd)?)
+    }
+}
+
+/// The stdout destination of `formats` (at most one), checked before the scan.
+fn check_outputs(formats: &[ReportOutput], output: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let unnamed: Vec<&ReportOutput> = formats.iter().filter(|o| o.file.is_none()).collect();
+    if unnamed.len() > 1 {
+        anyhow::bail!(
+            "--format: {} formats have no file and {}; give the others one (FORMAT=FILE)",
+            unnamed.len(),
+            if output.is_some() {
+                "only one can go to --output"
+            } else {
+                "only one can go to stdout"
+            }
+        );
+    }
+    Ok(())
+}
+
+/// Renders `report` in `format`; `time` dates the CycloneDX and GitLab documents.
+fn render(
+    report: &Report,
+    format: Format,
+    color: bool,
+    time: &str,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Table => out.write_all(stowaway_report::table(report, color).as_bytes()),
+        Format::Json => stowaway_report::write_json(report, out),
+        Format::Sarif => stowaway_report::write_sarif(report, out),
+        Format::Junit => stowaway_report::write_junit(report, out),
+        Format::Html => stowaway_report::write_html(report, out),
+        Format::Gitlab => stowaway_report::write_gitlab(report, time, out),
+        Format::Cyclonedx => match report.images.as_slice() {
+            [image] => stowaway_report::write_cyclonedx_vex(image, &report.tool, time, out),
+            images => Err(std::io::Error::other(format!(
+                "{} holds {} images; a CycloneDX document describes one: choose it with --image NAME:TAG",
+                report.input,
+                images.len()
+            ))),
+        },
+    }
 }
 
 #[derive(Args)]
@@ -349,7 +509,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => scan(*args),
-        Command::Sbom(args) => sbom(args),
+        Command::Sbom(args) => sbom(*args),
         Command::Db(command) => db(command),
     };
     match result {
@@ -374,11 +534,45 @@ fn cache_dir() -> Option<PathBuf> {
         .or_else(|| var("HOME").map(|d| d.join(".cache/stowaway")))
 }
 
+/// Pulls `reference` into an OCI layout in the cache's registry directory (blobs are kept there,
+/// keyed by digest, for the next pull).
+fn pull_image(
+    reference: &str,
+    args: &RegistryArgs,
+    platform: &Platform,
+    quiet: bool,
+) -> anyhow::Result<Pulled> {
+    let cache = cache_dir()
+        .map(|dir| dir.join("registry"))
+        .context("no cache directory for pulled blobs: set STOWAWAY_CACHE_DIR")?;
+    std::fs::create_dir_all(&cache).with_context(|| format!("creating {}", cache.display()))?;
+    let mut options = PullOptions::new(platform.clone(), cache);
+    options.credentials = args.credentials()?;
+    options.docker_config = args.docker_config.clone();
+    options.insecure = args.insecure_registries.clone();
+    if !quiet {
+        eprintln!("stowaway: pulling {reference}");
+    }
+    Ok(pull(reference, &options, &|_| {})?)
+}
+
 /// Runs the scanner over the input with these analyzers and gathers the report.
 fn run(input: &InputArgs, analyzers: &[Box<dyn Analyzer>]) -> anyhow::Result<Report> {
+    let platform = input.platform.clone().unwrap_or_else(Platform::host);
+    // Kept until the scan is done: the pulled image's layout lives in it.
+    let mut pulled = None;
     let (source, input_name) = match (&input.rootfs, input.image.as_deref()) {
         (Some(dir), _) => (Input::Rootfs(dir.clone()), dir.display().to_string()),
         (None, Some("-")) => (Input::Stdin, "-".to_string()),
+        (None, Some(reference))
+            if !std::path::Path::new(reference).exists() && looks_like_reference(reference) =>
+        {
+            let image = pull_image(reference, &input.registry, &platform, input.quiet)?;
+            let layout = Input::Path(image.layout.path().to_path_buf());
+            let name = image.reference.clone();
+            pulled = Some(image);
+            (layout, name)
+        }
         (None, Some(path)) => (Input::Path(PathBuf::from(path)), path.to_string()),
         (None, None) => {
             anyhow::bail!("nothing to scan: give an image archive, `-`, or --rootfs DIR")
@@ -387,12 +581,13 @@ fn run(input: &InputArgs, analyzers: &[Box<dyn Analyzer>]) -> anyhow::Result<Rep
     let progress = progress::Bar::new(!input.quiet && std::io::stderr().is_terminal());
     let options = ScanOptions {
         limits: input.limits.limits(),
-        platform: input.platform.clone().unwrap_or_else(Platform::host),
+        platform,
         image: input.image_tag.clone(),
         progress: &progress,
     };
     let images = stowaway_scan::scan(&source, analyzers, &options);
     progress.finish();
+    drop(pulled);
     Ok(Report {
         schema_version: SCHEMA_VERSION.to_string(),
         tool: Tool {
@@ -417,6 +612,7 @@ fn run(input: &InputArgs, analyzers: &[Box<dyn Analyzer>]) -> anyhow::Result<Rep
             })
             .collect(),
         images: images?,
+        policy: None,
     })
 }
 
@@ -644,6 +840,8 @@ fn db(command: DbCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    check_outputs(&args.formats, args.output.as_deref())?;
+    let policy = args.policy.load()?;
     let enabled = args.checks.enabled()?;
     let names = args.checks.names()?;
     let mut analyzers = default_analyzers();
@@ -697,14 +895,24 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
         stowaway_secrets::redact_report(image, &secrets);
     }
     check_vulnerabilities(&mut report, &args.vulns)?;
+    let today = document_time()
+        .get(..10)
+        .and_then(|day| day.parse::<Date>().ok())
+        .unwrap_or_else(Date::today);
+    let outcome = policy.apply(&mut report, today);
 
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
-    // Written as it is serialised: an inventory can be large.
-    emit(args.output.as_deref(), |out| match args.format {
-        Format::Table => out.write_all(stowaway_report::table(&report, color).as_bytes()),
-        Format::Json => stowaway_report::write_json(&report, out),
-    })?;
+    let time = document_time();
+    for output in &args.formats {
+        let file = output.file.as_deref().or(args.output.as_deref());
+        let color = output.format == Format::Table
+            && file.is_none()
+            && std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none();
+        // Written as it is serialised: an inventory can be large.
+        emit(file, |out| {
+            render(&report, output.format, color, &time, out)
+        })?;
+    }
     if let Some(path) = &args.sbom_out {
         let format = args
             .sbom_format
@@ -712,24 +920,12 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
         write_sbom(&report, format, Some(path), false)?;
     }
 
-    let blocking: Vec<_> = report
-        .images
-        .iter()
-        .flat_map(|image| image.findings.iter())
-        .filter(|finding| args.fail_on.matches(finding))
-        .collect();
-    let total: usize = report.images.iter().map(|i| i.findings.len()).sum();
-    if blocking.is_empty() {
-        eprintln!("stowaway: passed: {total} findings, none matches --fail-on");
-        Ok(ExitCode::SUCCESS)
-    } else {
-        let mut ids: Vec<&str> = blocking.iter().map(|f| f.id.as_str()).collect();
-        ids.dedup();
-        eprintln!(
-            "stowaway: failed: {} of {total} findings match --fail-on ({})",
-            blocking.len(),
-            ids.join(", ")
-        );
-        Ok(ExitCode::from(1))
+    for warning in &outcome.warnings {
+        eprintln!("stowaway: warning: {warning}");
     }
+    eprintln!("stowaway: {}", outcome.summary);
+    Ok(match outcome.blocked {
+        true => ExitCode::from(1),
+        false => ExitCode::SUCCESS,
+    })
 }

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use stowaway_imagebuilder::registry::{Registry, have_tools};
 use stowaway_imagebuilder::{
     Compression, Image, Layer, LayerBuilder, Members, docker_save_classic, docker_save_oci, gzip,
 };
@@ -127,7 +128,13 @@ fn exit_codes_follow_fail_on() {
     // The only finding (an ELF in /tmp, removed later) is medium.
     let default = run.stowaway(&["scan", archive], None);
     assert_eq!(default.status.code(), Some(0), "{}", text(&default.stderr));
-    assert!(text(&default.stderr).contains("passed: 1 findings"));
+    assert!(
+        text(&default.stderr).contains(
+            "example:1: 1 finding (critical 0, high 0, medium 1, low 0, info 0; suspicious 1). Passed: no finding matches --fail-on high."
+        ),
+        "{}",
+        text(&default.stderr)
+    );
     let table = text(&default.stdout);
     assert!(table.contains("Image example:1"), "{table}");
     assert!(
@@ -148,9 +155,11 @@ fn exit_codes_follow_fail_on() {
     ] {
         let out = run.stowaway(&["scan", "--fail-on", fail_on, archive], None);
         assert_eq!(out.status.code(), Some(1), "--fail-on {fail_on}");
+        let stderr = text(&out.stderr);
         assert!(
-            text(&out.stderr)
-                .contains("failed: 1 of 1 findings match --fail-on (STW-EXEC-UNUSUAL-PLACE)")
+            stderr.contains("Blocked by --fail-on")
+                && stderr.contains(": 1 finding (STW-EXEC-UNUSUAL-PLACE)."),
+            "{stderr}"
         );
     }
     for fail_on in ["critical", "malware,secret,typosquat", "suspicious:high"] {
@@ -200,7 +209,7 @@ fn json_report_from_a_file_and_from_stdin_agree() {
 
     let file_json: serde_json::Value = serde_json::from_slice(&from_file.stdout).unwrap();
     let stdin_json: serde_json::Value = serde_json::from_slice(&from_stdin.stdout).unwrap();
-    assert_eq!(file_json["schema_version"], "5");
+    assert_eq!(file_json["schema_version"], "6");
     assert_eq!(stdin_json["input"], "-");
     let analyzers: Vec<&str> = file_json["analyzers"]
         .as_array()
@@ -1036,4 +1045,186 @@ fn vulnerabilities_with_and_without_a_database() {
         None,
     );
     assert_eq!(skipped.status.code(), Some(0));
+}
+
+#[test]
+fn an_image_pulled_from_a_registry_gives_the_findings_of_its_docker_save_archive() {
+    if !have_tools(&["docker-registry", "skopeo"]) {
+        return;
+    }
+    let registry = Registry::start("");
+    let run = Run::new();
+    let mut image = example();
+    let mut third = LayerBuilder::new();
+    third.file(
+        "srv/.env",
+        format!(
+            "DEBUG=0\nGITHUB_TOKEN={}{}\n",
+            "ghp_", "R8fK2mQ9vXw4LpT7nYb3HcJ6dSa1EuZ0gVx5"
+        )
+        .as_bytes(),
+    );
+    image.layers.push(Layer::new(
+        third.build(),
+        Compression::Gzip,
+        "COPY .env /srv/ # buildkit",
+    ));
+    let archive = run.file("app.tar", &docker_save_classic(&[image]).to_tar());
+    registry.push(
+        &format!("docker-archive:{}", archive.display()),
+        "shop/app:1",
+        &[],
+    );
+    let reference = format!("{}/shop/app:1", registry.host);
+    let json = |target: &str| {
+        let out = run.stowaway(&["scan", "--format", "json", "-q", target], None);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["images"][0].clone()
+    };
+    let pulled = json(&reference);
+    let local = json(archive.to_str().unwrap());
+    assert_eq!(pulled["name"], reference.as_str());
+    let ids: Vec<&str> = local["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"github-pat"), "{ids:?}");
+    for part in [
+        "findings",
+        "inventory",
+        "packages",
+        "history",
+        "config",
+        "os",
+    ] {
+        assert_eq!(pulled[part], local[part], "{part}");
+    }
+    let layers = |image: &serde_json::Value| -> Vec<(String, String)> {
+        image["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| (l["diff_id"].to_string(), l["created_by"].to_string()))
+            .collect()
+    };
+    assert_eq!(layers(&pulled), layers(&local));
+    assert_eq!(layers(&local).len(), 3);
+}
+
+#[test]
+fn every_format_in_one_run_with_the_policy_file_and_vex_deciding_the_exit_code() {
+    let run = Run::new();
+    let mut image = example();
+    let mut third = LayerBuilder::new();
+    third.file(
+        "srv/.env",
+        format!(
+            "GITHUB_TOKEN={}{}\n",
+            "ghp_", "R8fK2mQ9vXw4LpT7nYb3HcJ6dSa1EuZ0gVx5"
+        )
+        .as_bytes(),
+    );
+    image.layers.push(Layer::new(
+        third.build(),
+        Compression::Gzip,
+        "COPY .env /srv/",
+    ));
+    let archive = run.file("app.tar", &docker_save_classic(&[image]).to_tar());
+    let archive = archive.to_str().unwrap();
+    let out_dir = run.dir.path().join("out");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let file = |name: &str| out_dir.join(name).display().to_string();
+    let formats = format!(
+        "table,json={},sarif={},junit={},html={},cyclonedx={},gitlab={}",
+        file("r.json"),
+        file("r.sarif"),
+        file("r.junit.xml"),
+        file("r.html"),
+        file("r.cdx.json"),
+        file("r.gl.json")
+    );
+    let all = run.stowaway(&["scan", "--format", &formats, archive], None);
+    assert_eq!(all.status.code(), Some(1), "{}", text(&all.stderr));
+    assert!(
+        text(&all.stdout).contains("github-pat"),
+        "{}",
+        text(&all.stdout)
+    );
+    for name in ["r.json", "r.sarif", "r.cdx.json", "r.gl.json"] {
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out_dir.join(name)).unwrap()).unwrap();
+        assert!(json.is_object(), "{name}");
+    }
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("r.json")).unwrap()).unwrap();
+    assert_eq!(report["policy"]["blocked"], true);
+    assert!(
+        std::fs::read_to_string(out_dir.join("r.junit.xml"))
+            .unwrap()
+            .contains("<failure")
+    );
+    assert!(
+        std::fs::read_to_string(out_dir.join("r.html"))
+            .unwrap()
+            .contains("github-pat")
+    );
+    // The summary is the same whatever the format.
+    let json_only = run.stowaway(&["scan", "--format", "json", archive], None);
+    assert_eq!(json_only.status.code(), Some(1));
+    assert_eq!(text(&json_only.stderr), text(&all.stderr));
+
+    // A policy file's ignore rule lets the secret through; once expired it no longer does.
+    for (expires, code) in [("2999-01-01", 0), ("2001-01-01", 1)] {
+        let policy = run.file(
+            "stowaway.yaml",
+            format!(
+                "ignore:\n  - id: github-pat\n    path: \"srv/**\"\n    reason: a revoked token kept for the demo\n    expires: {expires}\n"
+            )
+            .as_bytes(),
+        );
+        let out = run.stowaway(
+            &[
+                "scan",
+                "--format",
+                "json",
+                "--config",
+                policy.to_str().unwrap(),
+                archive,
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(code), "{}", text(&out.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let suppressed = report["images"][0]["suppressed"]
+            .as_array()
+            .map_or(0, Vec::len);
+        assert_eq!(suppressed, usize::from(code == 0));
+        if code == 1 {
+            assert!(
+                text(&out.stderr).contains("expired on 2001-01-01"),
+                "{}",
+                text(&out.stderr)
+            );
+        }
+    }
+
+    // Errors before the scan: two formats for stdout, a policy file without a reason.
+    let two = run.stowaway(&["scan", "--format", "table,json", archive], None);
+    assert_eq!(two.status.code(), Some(2));
+    assert!(
+        text(&two.stderr).contains("only one can go to stdout"),
+        "{}",
+        text(&two.stderr)
+    );
+    let bad = run.file("bad.yaml", b"ignore:\n  - id: github-pat\n");
+    let out = run.stowaway(&["scan", "--config", bad.to_str().unwrap(), archive], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("reason"),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::{MalwareReport, NotScannedCode, Package, Sha256};
 
 /// Version of the JSON report schema (`docs/report.schema.json`).
-pub const SCHEMA_VERSION: &str = "5";
+pub const SCHEMA_VERSION: &str = "6";
 
 /// How bad a finding is, in increasing order.
 #[derive(
@@ -428,6 +428,40 @@ pub struct ImageReport {
     /// Per-file, per-engine malware verdicts; absent when no malware engine ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub malware: Option<MalwareReport>,
+    /// Findings an ignore rule, `--ignore-unfixed` or a VEX statement suppressed: listed with
+    /// the reason, never counted, never blocking.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppressed: Vec<Suppressed>,
+}
+
+/// A finding that the policy suppressed, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Suppressed {
+    pub finding: Finding,
+    /// What suppressed it: `ignore` (a rule of the policy file), `ignore-unfixed` or `vex` (an
+    /// OpenVEX statement).
+    pub by: String,
+    /// The ignore rule's reason, or the VEX statement's status, justification and document.
+    pub reason: String,
+}
+
+/// What the policy decided about the scan: the same whatever the report format.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PolicyOutcome {
+    /// The `--fail-on` selector in force (`high`, `malware,vuln:critical`, ...).
+    pub fail_on: String,
+    /// Whether engine failures block (the default: fail closed).
+    pub engine_failures_block: bool,
+    /// Whether a finding blocks: the exit code is 1.
+    pub blocked: bool,
+    /// How many findings block.
+    pub blocking: usize,
+    /// One paragraph: counts per kind and severity, what was suppressed, what blocked.
+    pub summary: String,
+    /// Ignore rules that have expired (and so no longer apply), and other things to fix in the
+    /// policy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Findings in report order: most severe first, then by layer, path and member, then id.
@@ -513,6 +547,27 @@ pub struct Report {
     /// definitions date; says so when vulnerabilities were not checked.
     pub vulnerability_database: VulnerabilityDatabase,
     pub images: Vec<ImageReport>,
+    /// What the policy decided; absent from reports made without one (`stowaway sbom`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyOutcome>,
+}
+
+impl Report {
+    /// Whether `finding` blocks under the report's policy: an engine failure blocks exactly
+    /// when engine failures block (fail closed, unless `--allow-engine-failure`), any other
+    /// finding when it matches `--fail-on`. False without a policy.
+    pub fn is_blocking(&self, finding: &Finding) -> bool {
+        let Some(policy) = &self.policy else {
+            return false;
+        };
+        if finding.kind == Kind::Engine {
+            return policy.engine_failures_block;
+        }
+        policy
+            .fail_on
+            .parse::<crate::FailOn>()
+            .is_ok_and(|fail_on| fail_on.matches(finding))
+    }
 }
 
 /// Whether and against what the packages were matched.

@@ -8,6 +8,7 @@
 //! [`debian`] turns real Debian packages into layers.
 
 pub mod debian;
+pub mod registry;
 
 use std::io::Write;
 use std::path::Path;

@@ -6,13 +6,30 @@
 //! - [`table`]: what a person reads in a terminal or a CI log.
 //! - [`write_cyclonedx`] and [`write_spdx`]: the SBOM of one image, as CycloneDX 1.6 and SPDX 2.3
 //!   JSON.
+//! - [`write_cyclonedx_vex`]: the same CycloneDX SBOM with the image's advisories and their VEX
+//!   analysis as `vulnerabilities`.
+//! - [`write_sarif`], [`write_junit`] and [`write_gitlab`]: the findings for CI, as SARIF 2.1.0
+//!   (code-scanning dashboards, Jenkins' Warnings NG), JUnit XML (Jenkins' and GitLab's test
+//!   reports) and GitLab's container-scanning report.
+//! - [`write_html`]: one self-contained HTML page (inline CSS and JS, nothing loaded) with the
+//!   policy verdict, filterable findings, per-engine malware verdicts and the SBOM.
 
 mod cyclonedx;
+mod fingerprint;
+mod gitlab;
+mod html;
+mod junit;
+mod sarif;
 mod sbom;
 mod spdx;
 mod table;
 
 pub use cyclonedx::write_cyclonedx;
+pub use cyclonedx::write_cyclonedx_vex;
+pub use gitlab::write_gitlab;
+pub use html::write_html;
+pub use junit::write_junit;
+pub use sarif::write_sarif;
 pub use spdx::write_spdx;
 pub use table::{packages_table, table};
 

@@ -4,10 +4,10 @@
 //! An SBOM describes the image as it runs: packages whose record a later layer removed or
 //! replaced are left out (the JSON report keeps them, with their status).
 
-use std::fmt::Write;
-
 use sha2::{Digest, Sha256};
 use stowaway_findings::{ImageReport, Package};
+
+use crate::fingerprint::{hex, uuid};
 
 /// The packages still installed in the final filesystem.
 pub(crate) fn installed(image: &ImageReport) -> impl Iterator<Item = &Package> {
@@ -33,17 +33,7 @@ pub(crate) fn document_uuid(image: &ImageReport) -> String {
         hasher.update(package.purl.as_bytes());
         hasher.update(b"\n");
     }
-    let mut bytes: [u8; 16] = hasher.finalize()[..16].try_into().unwrap_or_default();
-    bytes[6] = (bytes[6] & 0x0f) | 0x50;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let mut out = String::with_capacity(36);
-    for (i, byte) in bytes.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            out.push('-');
-        }
-        let _ = write!(out, "{byte:02x}");
-    }
-    out
+    uuid(&hex(&hasher.finalize()))
 }
 
 /// SPDX license identifiers common in images; an expression is written as such only when every

@@ -38,7 +38,7 @@ impl Painter {
 }
 
 /// Human-readable sizes: `1.5 MB`.
-fn human(bytes: u64) -> String {
+pub(crate) fn human(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
     let mut value = bytes as f64;
     let mut unit = 0;
@@ -104,6 +104,9 @@ fn where_(finding: &Finding) -> String {
         None => "-".to_string(),
         Some(location) => {
             let mut text = format!("layer {}: /{}", location.layer, location.display_path());
+            if let Some(line) = location.line {
+                let _ = write!(text, ":{line}");
+            }
             if location.status != FileStatus::Present {
                 let _ = write!(text, " ({})", location.status);
             }
@@ -307,6 +310,32 @@ fn image(out: &mut String, painter: &Painter, image: &ImageReport, analyzers: &[
         }
         columns(out, painter, &rows, &styles);
     }
+    if !image.suppressed.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{}",
+            painter.paint(
+                HEADING,
+                &format!("Suppressed ({}): never blocking", image.suppressed.len())
+            )
+        );
+        let mut rows = vec![vec![
+            "ID".to_string(),
+            "WHERE".into(),
+            "BY".into(),
+            "REASON".into(),
+        ]];
+        for suppressed in &image.suppressed {
+            rows.push(vec![
+                suppressed.finding.id.clone(),
+                truncate(&where_(&suppressed.finding), 50),
+                suppressed.by.clone(),
+                truncate(&one_line(&suppressed.reason), 80),
+            ]);
+        }
+        columns(out, painter, &rows, &[]);
+    }
     if !image.not_scanned.is_empty() {
         let _ = writeln!(out);
         let _ = writeln!(
@@ -358,7 +387,7 @@ fn image(out: &mut String, painter: &Painter, image: &ImageReport, analyzers: &[
 }
 
 /// `12 packages installed (deb 10, python 2), 1 removed`.
-fn package_counts(image: &ImageReport) -> String {
+pub(crate) fn package_counts(image: &ImageReport) -> String {
     let mut per_type: BTreeMap<&str, usize> = BTreeMap::new();
     let mut removed = 0;
     for package in &image.packages {
@@ -460,6 +489,17 @@ pub fn table(report: &Report, color: bool) -> String {
     let _ = writeln!(out, "{status}");
     if let Some(note) = &db.note {
         let _ = writeln!(out, "  {}", one_line(note));
+    }
+    if let Some(policy) = &report.policy {
+        let _ = writeln!(out);
+        let verdict = match policy.blocked {
+            true => painter.paint(severity_style(Severity::Critical), "BLOCKED"),
+            false => "PASSED".to_string(),
+        };
+        let _ = writeln!(out, "{verdict}  {}", one_line(&policy.summary));
+        for warning in &policy.warnings {
+            let _ = writeln!(out, "  warning: {}", one_line(warning));
+        }
     }
     out
 }

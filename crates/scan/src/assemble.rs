@@ -352,6 +352,7 @@ pub(crate) fn assemble(
         archive_members,
         packages,
         malware,
+        suppressed: Vec::new(),
     }
 }
 

@@ -22,6 +22,10 @@ const TRUE_POSITIVES: &[(&str, &str)] = &[
     // The ssl-cert package generates this key at install time: in an image it is one private key
     // shared by every container started from it.
     ("etc/ssl/private/ssl-cert-snakeoil.key", "private-key"),
+    // Debian's chromium ships the Google API key and OAuth client secret Google assigned to
+    // Debian: real credentials, in every image that installs chromium.
+    ("etc/chromium.d/apikeys", "gcp-api-key"),
+    ("etc/chromium.d/apikeys", "generic-password"),
 ];
 
 /// Readable, non-binary regular files under `dir` in name order, up to `limit` bytes.
