@@ -44,6 +44,56 @@ enum Command {
     /// The offline vulnerability database (OSV records).
     #[command(subcommand)]
     Db(DbCommand),
+    /// Run the scan service: CI jobs submit image archives over a REST API (`POST
+    /// /api/v1/scans`), a queue of workers scans them, results and report pages stay in
+    /// --data-dir.
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Where the service keeps its database, uploads and caches.
+    #[arg(long, value_name = "DIR")]
+    data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8008")]
+    listen: std::net::SocketAddr,
+    /// Create an API key with this name, print it (only now: it is stored hashed) and exit.
+    #[arg(long, value_name = "NAME")]
+    create_key: Option<String>,
+    /// Scans run at once.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    workers: usize,
+    /// Scans that may wait; beyond, submissions get 503 with Retry-After.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    queue_limit: usize,
+    /// Bytes an uploaded archive may have; beyond, 413.
+    #[arg(long, value_name = "BYTES", default_value_t = 2 << 30)]
+    max_upload_bytes: u64,
+    /// Serve without API keys (for local use only).
+    #[arg(long)]
+    no_api_keys: bool,
+    /// Match vulnerabilities against the database in this directory (default: none).
+    #[arg(long, value_name = "DIR")]
+    db_dir: Option<PathBuf>,
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    if let Some(name) = &args.create_key {
+        println!("{}", stowaway_server::create_key(&args.data_dir, name)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut config = stowaway_server::ServerConfig::new(&args.data_dir);
+    config.listen = args.listen;
+    config.workers = args.workers;
+    config.queue_limit = args.queue_limit;
+    config.max_upload_bytes = args.max_upload_bytes;
+    config.api_keys_required = !args.no_api_keys;
+    config.vuln_db_dir = args.db_dir;
+    let server = stowaway_server::Server::start(config)?;
+    eprintln!("stowaway: serving on http://{}", server.addr());
+    server.wait();
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Subcommand)]
@@ -511,6 +561,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan(*args),
         Command::Sbom(args) => sbom(*args),
         Command::Db(command) => db(command),
+        Command::Serve(args) => serve(args),
     };
     match result {
         Ok(code) => code,

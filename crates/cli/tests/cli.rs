@@ -1228,3 +1228,23 @@ fn every_format_in_one_run_with_the_policy_file_and_vex_deciding_the_exit_code()
         text(&out.stderr)
     );
 }
+
+#[test]
+fn serve_creates_api_keys_that_are_stored_only_hashed() {
+    let run = Run::new();
+    let data = run.dir.path().join("service");
+    let data_arg = data.to_str().unwrap();
+    let out = run.stowaway(
+        &["serve", "--data-dir", data_arg, "--create-key", "jenkins"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let key = text(&out.stdout).trim().to_string();
+    assert_eq!(key.len(), 64, "{key}");
+    assert!(key.bytes().all(|b| b.is_ascii_hexdigit()), "{key}");
+    let database = std::fs::read(data.join("stowaway.sqlite")).unwrap();
+    assert!(
+        !database.windows(key.len()).any(|w| w == key.as_bytes()),
+        "the key itself is in the database"
+    );
+}

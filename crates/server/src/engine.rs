@@ -1,0 +1,217 @@
+//! The scan itself, composed as `stowaway scan` composes it: the default analyzers and
+//! catalogers, the accounts check, secrets, YARA-X's bundled rules and the heuristics over the
+//! files; then the config and name checks, secrets in the config (redacted), vulnerabilities
+//! when a database is configured, and the policy with the scan's `fail_on`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use stowaway_findings::{AnalyzerInfo, Report, SCHEMA_VERSION, Tool, VulnerabilityDatabase};
+use stowaway_image::Platform;
+use stowaway_lint::{Accounts, Enabled, Names, check_image, secret_env_values};
+use stowaway_malware::{Heuristics, YaraEngine};
+use stowaway_policy::{CliSettings, Date, Policy};
+use stowaway_scan::{
+    Analyzer, Input, Limits, NoProgress, ScanOptions, analyzers::default_analyzers,
+};
+use stowaway_secrets::{SecretScanner, SecretsAnalyzer};
+use stowaway_vulndb::{Database, DbError, MatchOptions, match_packages};
+
+use crate::ServerError;
+
+/// The analyzers, built once when the server starts and shared by every worker.
+pub struct Engines {
+    analyzers: Vec<Box<dyn Analyzer>>,
+    secrets: Arc<SecretScanner>,
+    enabled: Enabled,
+    names: Names,
+    /// Where the vulnerability database is, when there is one.
+    vuln_db: Option<PathBuf>,
+    /// Where a policy file may be (`stowaway.yaml`, read as the CLI reads it from its working
+    /// directory).
+    policy_dir: PathBuf,
+}
+
+/// What one scan produced.
+pub struct Scanned {
+    pub report: Report,
+    pub blocked: bool,
+    pub summary: String,
+}
+
+impl Engines {
+    /// Builds the engines; the compiled YARA-X rules are cached in `cache`.
+    pub fn build(
+        cache: Option<&Path>,
+        vuln_db: Option<PathBuf>,
+        policy_dir: PathBuf,
+    ) -> Result<Engines, ServerError> {
+        let enabled = Enabled::skipping(&[]).map_err(ServerError::Engine)?;
+        let secrets = Arc::new(SecretScanner::builtin());
+        let mut analyzers = default_analyzers();
+        analyzers.extend(stowaway_sbom::catalogers());
+        analyzers.push(Box::new(Accounts::new(enabled.clone())));
+        analyzers.push(Box::new(SecretsAnalyzer::new(secrets.clone(), false)));
+        let (yara, _problems) = YaraEngine::compile(true, &[], true, cache)
+            .map_err(|e| ServerError::Engine(format!("compiling the bundled YARA rules: {e}")))?;
+        analyzers.push(Box::new(yara));
+        analyzers.push(Box::new(Heuristics));
+        Ok(Engines {
+            analyzers,
+            secrets,
+            enabled,
+            names: Names::bundled(None),
+            vuln_db,
+            policy_dir,
+        })
+    }
+
+    /// Every analyzer's id, version and definitions, as the report lists them.
+    pub fn info(&self) -> Vec<AnalyzerInfo> {
+        self.analyzers
+            .iter()
+            .map(|a| AnalyzerInfo {
+                id: a.id().to_string(),
+                version: a.version(),
+                definitions: a.definitions(),
+            })
+            .collect()
+    }
+
+    /// The policy for `fail_on` (None: the policy file's, else `high`).
+    pub fn policy(&self, fail_on: Option<&str>) -> Result<Policy, String> {
+        let cli = CliSettings {
+            fail_on: fail_on.map(str::to_string),
+            ignore_unfixed: false,
+            allow_engine_failure: false,
+        };
+        Policy::load(None, &cli, &[], &self.policy_dir).map_err(|e| e.to_string())
+    }
+
+    /// Scans the archive at `path`; `name` is the report's input. An error is a reason the
+    /// scan failed, in one line.
+    pub fn scan(&self, path: &Path, name: &str, fail_on: Option<&str>) -> Result<Scanned, String> {
+        let policy = self.policy(fail_on)?;
+        let options = ScanOptions {
+            limits: Limits::default(),
+            platform: Platform::parse("linux/amd64").map_err(|e| e.to_string())?,
+            image: None,
+            progress: &NoProgress,
+        };
+        let images =
+            stowaway_scan::scan(&Input::Path(path.to_path_buf()), &self.analyzers, &options)
+                .map_err(|e| error_chain(&e))?;
+        let mut report = Report {
+            schema_version: SCHEMA_VERSION.to_string(),
+            tool: Tool {
+                name: "stowaway".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+            input: name.to_string(),
+            vulnerability_database: not_checked(
+                "vulnerabilities were not checked: the server has no vulnerability database".into(),
+            ),
+            analyzers: self.info(),
+            images,
+            policy: None,
+        };
+        for image in &mut report.images {
+            let mut findings = check_image(image, &self.enabled, &self.names);
+            let mut secrets = image
+                .config
+                .as_ref()
+                .map(secret_env_values)
+                .unwrap_or_default();
+            let (found, values) = stowaway_secrets::scan_config(&self.secrets, image);
+            findings.extend(found);
+            secrets.extend(values);
+            image.add_findings(findings);
+            stowaway_secrets::redact_report(image, &secrets);
+        }
+        if let Some(dir) = &self.vuln_db {
+            check_vulnerabilities(&mut report, dir)?;
+        }
+        let outcome = policy.apply(&mut report, Date::today());
+        Ok(Scanned {
+            blocked: outcome.blocked,
+            summary: outcome.summary,
+            report,
+        })
+    }
+}
+
+fn not_checked(note: String) -> VulnerabilityDatabase {
+    VulnerabilityDatabase {
+        checked: false,
+        path: None,
+        updated: None,
+        age_days: None,
+        records: 0,
+        note: Some(note),
+    }
+}
+
+fn check_vulnerabilities(report: &mut Report, dir: &Path) -> Result<(), String> {
+    let db = match Database::open(dir) {
+        Ok(db) => db,
+        Err(DbError::Missing(_)) => {
+            report.vulnerability_database = not_checked(format!(
+                "vulnerabilities were not checked: no database in {}",
+                dir.display()
+            ));
+            return Ok(());
+        }
+        Err(error) => {
+            return Err(format!(
+                "the vulnerability database: {}",
+                error_chain(&error)
+            ));
+        }
+    };
+    let info = db.info().map_err(|e| error_chain(&e))?;
+    let options = MatchOptions {
+        match_owned: false,
+        all: false,
+    };
+    for image in &mut report.images {
+        let findings = match_packages(&db, &image.packages, image.os.as_ref(), options)
+            .map_err(|e| error_chain(&e))?;
+        image.add_findings(findings);
+    }
+    let age_days = info
+        .updated
+        .as_deref()
+        .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
+        .and_then(|t| std::time::SystemTime::now().duration_since(t).ok())
+        .map(|age| age.as_secs() / 86_400);
+    report.vulnerability_database = VulnerabilityDatabase {
+        checked: true,
+        path: Some(info.path.display().to_string()),
+        updated: info.updated,
+        age_days,
+        records: info.records - info.withdrawn,
+        note: None,
+    };
+    Ok(())
+}
+
+/// An error and its sources, `: `-separated.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+        source = cause_source(source);
+    }
+    text
+}
+
+fn cause_source<'a>(
+    error: Option<&'a (dyn std::error::Error + 'static)>,
+) -> Option<&'a (dyn std::error::Error + 'static)> {
+    error.and_then(|e| e.source())
+}
