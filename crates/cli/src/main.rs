@@ -13,7 +13,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use stowaway_findings::{AnalyzerInfo, Report, SCHEMA_VERSION, Tool, VulnerabilityDatabase};
 use stowaway_image::Platform;
-use stowaway_lint::{Accounts, Enabled, Names, check_image, secret_env_values};
+use stowaway_lint::{Accounts, Enabled, Names, check_and_redact};
 use stowaway_malware::{Clamd, ClamdAddr, HashReputation, Heuristics, YaraEngine};
 use stowaway_policy::{CliSettings, Date, Policy};
 use stowaway_registry::{PullOptions, Pulled, looks_like_reference, pull};
@@ -931,19 +931,7 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     }
     let mut report = run(&args.input, &analyzers)?;
     for image in &mut report.images {
-        let mut findings = check_image(image, &enabled, &names);
-        let mut secrets = image
-            .config
-            .as_ref()
-            .map(secret_env_values)
-            .unwrap_or_default();
-        if let Some(scanner) = &config_secrets {
-            let (found, values) = stowaway_secrets::scan_config(scanner, image);
-            findings.extend(found);
-            secrets.extend(values);
-        }
-        image.add_findings(findings);
-        stowaway_secrets::redact_report(image, &secrets);
+        check_and_redact(image, &enabled, &names, config_secrets.as_deref());
     }
     check_vulnerabilities(&mut report, &args.vulns)?;
     let today = document_time()

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use stowaway_findings::{AnalyzerInfo, Report, SCHEMA_VERSION, Tool, VulnerabilityDatabase};
 use stowaway_image::Platform;
-use stowaway_lint::{Accounts, Enabled, Names, check_image, secret_env_values};
+use stowaway_lint::{Accounts, Enabled, Names, check_and_redact};
 use stowaway_malware::{Heuristics, YaraEngine};
 use stowaway_policy::{CliSettings, Date, Policy};
 use stowaway_scan::{
@@ -116,17 +116,7 @@ impl Engines {
             policy: None,
         };
         for image in &mut report.images {
-            let mut findings = check_image(image, &self.enabled, &self.names);
-            let mut secrets = image
-                .config
-                .as_ref()
-                .map(secret_env_values)
-                .unwrap_or_default();
-            let (found, values) = stowaway_secrets::scan_config(&self.secrets, image);
-            findings.extend(found);
-            secrets.extend(values);
-            image.add_findings(findings);
-            stowaway_secrets::redact_report(image, &secrets);
+            check_and_redact(image, &self.enabled, &self.names, Some(&self.secrets));
         }
         if let Some(dir) = &self.vuln_db {
             check_vulnerabilities(&mut report, dir)?;
