@@ -20,7 +20,7 @@ use stowaway_registry::{PullOptions, Pulled, looks_like_reference, pull};
 use stowaway_scan::{Analyzer, Input, Limits, ScanOptions, analyzers::default_analyzers};
 use stowaway_secrets::{SecretScanner, SecretsAnalyzer, SecretsConfig};
 use stowaway_typosquat::{ImageNames, bundled_official_images, parse_list};
-use stowaway_vulndb::{Database, DbError, MatchOptions, UpdateOutcome, match_packages};
+use stowaway_vulndb::{Database, MatchOptions, UpdateOutcome, check_report, not_checked};
 
 #[derive(Parser)]
 #[command(
@@ -748,64 +748,18 @@ fn sbom(args: SbomArgs) -> anyhow::Result<ExitCode> {
 /// Matches every image's packages against the vulnerability database, and records in the
 /// report what it was matched against — or that it was not, and why.
 fn check_vulnerabilities(report: &mut Report, args: &VulnArgs) -> anyhow::Result<()> {
-    let not_checked = |note: String| VulnerabilityDatabase {
-        checked: false,
-        path: None,
-        updated: None,
-        age_days: None,
-        records: 0,
-        note: Some(note),
-    };
     if args.skip_vulns {
         report.vulnerability_database = not_checked("turned off with --skip-vulns".into());
         return Ok(());
-    }
-    let dir = args.db.dir()?;
-    let db = match Database::open(&dir) {
-        Ok(db) => db,
-        Err(DbError::Missing(_)) => {
-            let note = format!(
-                "vulnerabilities were not checked: no database in {} (import OSV data with `stowaway db import <Ecosystem>/all.zip ...`)",
-                dir.display()
-            );
-            eprintln!("stowaway: warning: {note}");
-            report.vulnerability_database = not_checked(note);
-            return Ok(());
-        }
-        Err(error) => return Err(error.into()),
-    };
-    let info = db.info()?;
-    let age_days = info
-        .updated
-        .as_deref()
-        .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
-        .and_then(|t| std::time::SystemTime::now().duration_since(t).ok())
-        .map(|age| age.as_secs() / 86_400);
-    let note = age_days.filter(|&days| days > args.db_max_age).map(|days| {
-        format!(
-            "the vulnerability database is {days} days old (more than --db-max-age {}): update it",
-            args.db_max_age
-        )
-    });
-    if let Some(note) = &note {
-        eprintln!("stowaway: warning: {note}");
     }
     let options = MatchOptions {
         match_owned: args.match_owned,
         all: args.all_vulns,
     };
-    for image in &mut report.images {
-        let findings = match_packages(&db, &image.packages, image.os.as_ref(), options)?;
-        image.add_findings(findings);
+    check_report(report, &args.db.dir()?, options, Some(args.db_max_age))?;
+    if let Some(note) = &report.vulnerability_database.note {
+        eprintln!("stowaway: warning: {note}");
     }
-    report.vulnerability_database = VulnerabilityDatabase {
-        checked: true,
-        path: Some(info.path.display().to_string()),
-        updated: info.updated,
-        age_days,
-        records: info.records - info.withdrawn,
-        note,
-    };
     Ok(())
 }
 

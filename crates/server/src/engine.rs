@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use stowaway_findings::{AnalyzerInfo, Report, SCHEMA_VERSION, Tool, VulnerabilityDatabase};
+use stowaway_findings::{AnalyzerInfo, Report, SCHEMA_VERSION, Tool};
 use stowaway_image::Platform;
 use stowaway_lint::{Accounts, Enabled, Names, check_and_redact};
 use stowaway_malware::{Heuristics, YaraEngine};
@@ -15,7 +15,7 @@ use stowaway_scan::{
     Analyzer, Input, Limits, NoProgress, ScanOptions, analyzers::default_analyzers,
 };
 use stowaway_secrets::{SecretScanner, SecretsAnalyzer};
-use stowaway_vulndb::{Database, DbError, MatchOptions, match_packages};
+use stowaway_vulndb::{MatchOptions, check_report, not_checked};
 
 use crate::ServerError;
 
@@ -119,7 +119,8 @@ impl Engines {
             check_and_redact(image, &self.enabled, &self.names, Some(&self.secrets));
         }
         if let Some(dir) = &self.vuln_db {
-            check_vulnerabilities(&mut report, dir)?;
+            check_report(&mut report, dir, MatchOptions::default(), None)
+                .map_err(|e| format!("the vulnerability database: {}", error_chain(&e)))?;
         }
         let outcome = policy.apply(&mut report, Date::today());
         Ok(Scanned {
@@ -128,61 +129,6 @@ impl Engines {
             report,
         })
     }
-}
-
-fn not_checked(note: String) -> VulnerabilityDatabase {
-    VulnerabilityDatabase {
-        checked: false,
-        path: None,
-        updated: None,
-        age_days: None,
-        records: 0,
-        note: Some(note),
-    }
-}
-
-fn check_vulnerabilities(report: &mut Report, dir: &Path) -> Result<(), String> {
-    let db = match Database::open(dir) {
-        Ok(db) => db,
-        Err(DbError::Missing(_)) => {
-            report.vulnerability_database = not_checked(format!(
-                "vulnerabilities were not checked: no database in {}",
-                dir.display()
-            ));
-            return Ok(());
-        }
-        Err(error) => {
-            return Err(format!(
-                "the vulnerability database: {}",
-                error_chain(&error)
-            ));
-        }
-    };
-    let info = db.info().map_err(|e| error_chain(&e))?;
-    let options = MatchOptions {
-        match_owned: false,
-        all: false,
-    };
-    for image in &mut report.images {
-        let findings = match_packages(&db, &image.packages, image.os.as_ref(), options)
-            .map_err(|e| error_chain(&e))?;
-        image.add_findings(findings);
-    }
-    let age_days = info
-        .updated
-        .as_deref()
-        .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
-        .and_then(|t| std::time::SystemTime::now().duration_since(t).ok())
-        .map(|age| age.as_secs() / 86_400);
-    report.vulnerability_database = VulnerabilityDatabase {
-        checked: true,
-        path: Some(info.path.display().to_string()),
-        updated: info.updated,
-        age_days,
-        records: info.records - info.withdrawn,
-        note: None,
-    };
-    Ok(())
 }
 
 /// An error and its sources, `: `-separated.

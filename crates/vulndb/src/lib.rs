@@ -17,10 +17,12 @@ pub mod cvss;
 mod matcher;
 pub mod osv;
 pub mod ranges;
+mod report;
 mod store;
 mod update;
 
 pub use matcher::{MatchOptions, Query, match_packages, query};
+pub use report::{check_report, not_checked};
 pub use store::{Database, DbError, DbInfo, DownloadState, EcosystemCount, ImportSummary};
 pub use update::{
     DEFAULT_BASE_URL, DEFAULT_ECOSYSTEMS, EcosystemUpdate, UpdateOutcome, UpdateSummary, update,
