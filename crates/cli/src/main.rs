@@ -3,6 +3,7 @@
 //! any error. Everything else lives in the library crates.
 
 mod progress;
+mod remote;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -48,22 +49,24 @@ enum Command {
     /// /api/v1/scans`), a queue of workers scans them, results and report pages stay in
     /// --data-dir.
     Serve(ServeArgs),
+    /// Run scans for a service whose nodes share a PostgreSQL database (--database) and a data
+    /// directory: a worker takes queued scans, serves no HTTP.
+    Worker(NodeArgs),
 }
 
 #[derive(Args)]
 struct ServeArgs {
-    /// Where the service keeps its database, uploads and caches.
-    #[arg(long, value_name = "DIR")]
-    data_dir: PathBuf,
+    #[command(flatten)]
+    node: NodeArgs,
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8008")]
     listen: std::net::SocketAddr,
     /// Create an API key with this name, print it (only now: it is stored hashed) and exit.
     #[arg(long, value_name = "NAME")]
     create_key: Option<String>,
-    /// Scans run at once.
-    #[arg(long, value_name = "N", default_value_t = 2)]
-    workers: usize,
+    /// With --create-key: the key may also manage keys (`/api/v1/admin/keys`).
+    #[arg(long, requires = "create_key")]
+    admin: bool,
     /// Scans that may wait; beyond, submissions get 503 with Retry-After.
     #[arg(long, value_name = "N", default_value_t = 100)]
     queue_limit: usize,
@@ -73,26 +76,99 @@ struct ServeArgs {
     /// Serve without API keys (for local use only).
     #[arg(long)]
     no_api_keys: bool,
+    /// Result pages (`/scans/ID`) need an API key too. By default a page is open to whoever
+    /// has its link, whose 128-bit random id is the secret, so CI logs can link to it.
+    #[arg(long)]
+    private_pages: bool,
+    /// Requests per minute per API key on this node (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = 600)]
+    rate_limit: u32,
+    /// Keep uploaded archives after their scan (default: deleted once the result is stored).
+    #[arg(long)]
+    retain_uploads: bool,
+}
+
+/// What every node of the service has: `serve` (API and workers) and `worker` (workers only).
+#[derive(Args)]
+struct NodeArgs {
+    /// Where the service keeps its uploads and caches, and the SQLite database; with
+    /// PostgreSQL, a directory every node shares (uploads written by one are scanned by another).
+    #[arg(long, value_name = "DIR")]
+    data_dir: PathBuf,
+    /// A PostgreSQL database shared by several nodes (`postgres://user@host:5432/db`);
+    /// default: SQLite in --data-dir.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "STOWAWAY_DATABASE",
+        hide_env_values = true
+    )]
+    database: Option<String>,
+    /// Scans run at once on this node.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    workers: usize,
     /// Match vulnerabilities against the database in this directory (default: none).
     #[arg(long, value_name = "DIR")]
     db_dir: Option<PathBuf>,
+    /// Seconds a worker holds a scan without renewing its lease; a dead worker's scan is taken
+    /// again after this.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    lease: u64,
+    /// A registry (`host:port`) to pull registry references from over plain http; repeatable.
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    insecure_registries: Vec<String>,
+}
+
+impl NodeArgs {
+    fn config(self) -> stowaway_server::ServerConfig {
+        let mut config = stowaway_server::ServerConfig::new(self.data_dir);
+        config.database = self.database;
+        config.workers = self.workers;
+        config.vuln_db_dir = self.db_dir;
+        config.lease = std::time::Duration::from_secs(self.lease.max(1));
+        config.insecure_registries = self.insecure_registries;
+        config
+    }
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(name) = &args.create_key {
-        println!("{}", stowaway_server::create_key(&args.data_dir, name)?);
+        let key = stowaway_server::create_key(
+            &args.node.data_dir,
+            args.node.database.as_deref(),
+            name,
+            args.admin,
+        )?;
+        println!("{key}");
         return Ok(ExitCode::SUCCESS);
     }
-    let mut config = stowaway_server::ServerConfig::new(&args.data_dir);
-    config.listen = args.listen;
-    config.workers = args.workers;
+    let mut config = args.node.config();
+    config.listen = Some(args.listen);
     config.queue_limit = args.queue_limit;
     config.max_upload_bytes = args.max_upload_bytes;
     config.api_keys_required = !args.no_api_keys;
-    config.vuln_db_dir = args.db_dir;
+    config.public_pages = !args.private_pages;
+    config.rate_limit_per_minute = args.rate_limit;
+    config.retain_uploads = args.retain_uploads;
     let server = stowaway_server::Server::start(config)?;
-    eprintln!("stowaway: serving on http://{}", server.addr());
+    if let Some(addr) = server.addr() {
+        eprintln!("stowaway: serving on http://{addr}");
+    }
     server.wait();
+    Ok(ExitCode::SUCCESS)
+}
+
+fn worker(args: NodeArgs) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        args.database.is_some(),
+        "a worker takes scans from a shared PostgreSQL database: give --database postgres://… (one machine needs no worker: `stowaway serve` runs its own)"
+    );
+    let mut config = args.config();
+    config.listen = None;
+    let workers = config.workers;
+    let node = stowaway_server::Server::start(config)?;
+    eprintln!("stowaway: worker node running {workers} scans at once");
+    node.wait();
     Ok(ExitCode::SUCCESS)
 }
 
@@ -351,6 +427,8 @@ struct ScanArgs {
     vulns: VulnArgs,
     #[command(flatten)]
     checks: CheckArgs,
+    #[command(flatten)]
+    remote: remote::RemoteArgs,
 }
 
 #[derive(Args)]
@@ -562,6 +640,7 @@ fn main() -> ExitCode {
         Command::Sbom(args) => sbom(*args),
         Command::Db(command) => db(command),
         Command::Serve(args) => serve(args),
+        Command::Worker(args) => worker(args),
     };
     match result {
         Ok(code) => code,
@@ -845,6 +924,9 @@ fn db(command: DbCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    if let Some(server) = args.remote.server() {
+        return remote::scan(&args, server);
+    }
     check_outputs(&args.formats, args.output.as_deref())?;
     let policy = args.policy.load()?;
     let enabled = args.checks.enabled()?;
@@ -892,8 +974,17 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
         .get(..10)
         .and_then(|day| day.parse::<Date>().ok())
         .unwrap_or_else(Date::today);
-    let outcome = policy.apply(&mut report, today);
+    policy.apply(&mut report, today);
+    conclude(&args, &report, None)
+}
 
+/// Writes every requested output of `report`, then the result page (a remote scan's), the
+/// policy's warnings and summary on stderr; the exit code is the policy's: 1 when it blocks.
+fn conclude(args: &ScanArgs, report: &Report, page: Option<&str>) -> anyhow::Result<ExitCode> {
+    let outcome = report
+        .policy
+        .as_ref()
+        .context("the report has no policy outcome")?;
     let time = document_time();
     for output in &args.formats {
         let file = output.file.as_deref().or(args.output.as_deref());
@@ -902,17 +993,17 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
             && std::io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none();
         // Written as it is serialised: an inventory can be large.
-        emit(file, |out| {
-            render(&report, output.format, color, &time, out)
-        })?;
+        emit(file, |out| render(report, output.format, color, &time, out))?;
     }
     if let Some(path) = &args.sbom_out {
         let format = args
             .sbom_format
             .unwrap_or_else(|| SbomFormat::for_file(path));
-        write_sbom(&report, format, Some(path), false)?;
+        write_sbom(report, format, Some(path), false)?;
     }
-
+    if let Some(page) = page {
+        eprintln!("stowaway: result page: {page}");
+    }
     for warning in &outcome.warnings {
         eprintln!("stowaway: warning: {warning}");
     }

@@ -7,6 +7,7 @@
 //! write what real tools refuse to (whiteouts, absolute or `..` names) for the bad-input tests.
 //! [`debian`] turns real Debian packages into layers.
 
+pub mod browser;
 pub mod debian;
 pub mod registry;
 

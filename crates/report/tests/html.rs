@@ -6,9 +6,6 @@
 //! `STOWAWAY_SBOM_VALIDATORS` is set (scripts/with-test-deps sets it: CI must run it).
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use stowaway_findings::{
     AnalyzerInfo, Counts, EngineResult, FileScan, FileStatus, Finding, HistoryEntry, ImageConfig,
@@ -16,6 +13,7 @@ use stowaway_findings::{
     NotScannedCode, OsInfo, Package, PackageType, PolicyOutcome, Report, Severity, Suppressed,
     Tool, Verdict, VerdictCounts, VulnerabilityDatabase, VulnerabilityDetails,
 };
+use stowaway_imagebuilder::browser::{chromium, dump_dom};
 
 const XSS_TAG: &str = "<script>alert(1)</script>";
 const XSS_ATTR: &str = "\"onmouseover=alert(2) x=\"";
@@ -689,59 +687,6 @@ fn long_lists_are_bounded() {
     assert!(html.len() < 200_000);
 }
 
-/// Debian's chromium, or why not.
-fn chromium() -> Option<&'static str> {
-    ["chromium", "chromium-browser"].into_iter().find(|name| {
-        Command::new(name)
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    })
-}
-
-/// The DOM after the page's script ran, and what chromium logged (console messages included).
-fn dump_dom(chromium: &str, page: &Path, fragment: &str, profile: &Path) -> (String, String) {
-    let url = format!("file://{}{fragment}", page.display());
-    let mut child = Command::new(chromium)
-        .args([
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-extensions",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("--dump-dom")
-        .arg(&url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting chromium");
-    let started = Instant::now();
-    while child.try_wait().expect("waiting for chromium").is_none() {
-        if started.elapsed() > Duration::from_secs(120) {
-            let _ = child.kill();
-            panic!("chromium did not finish with {url} in 120 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let output = child.wait_with_output().expect("reading chromium's output");
-    let (dom, log) = (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    );
-    assert!(output.status.success(), "chromium failed on {url}: {log}");
-    assert!(
-        dom.contains("</html>"),
-        "chromium printed no DOM for {url}: {log}"
-    );
-    (dom, log)
-}
-
 /// The finding rows of a dumped DOM, in report order (the fixture's `IDS`): `(id, visible)`.
 fn rows(tags: &[Tag]) -> Vec<(&'static str, bool)> {
     let rows: Vec<&Tag> = tags
@@ -786,7 +731,11 @@ fn opens_and_filters_in_headless_chromium() {
     let profile = dir.path().join("profile");
 
     let visible = |fragment: &str| {
-        let (dom, log) = dump_dom(chromium, &page, fragment, &profile);
+        let (dom, log) = dump_dom(
+            chromium,
+            &format!("file://{}{fragment}", page.display()),
+            &profile,
+        );
         assert!(
             !log.contains("Content Security Policy"),
             "the page's own style and script are allowed, nothing else is tried: {log}"

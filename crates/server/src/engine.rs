@@ -11,9 +11,7 @@ use stowaway_image::Platform;
 use stowaway_lint::{Accounts, Enabled, Names, check_and_redact};
 use stowaway_malware::{Heuristics, YaraEngine};
 use stowaway_policy::{CliSettings, Date, Policy};
-use stowaway_scan::{
-    Analyzer, Input, Limits, NoProgress, ScanOptions, analyzers::default_analyzers,
-};
+use stowaway_scan::{Analyzer, Input, Limits, Progress, ScanOptions, analyzers::default_analyzers};
 use stowaway_secrets::{SecretScanner, SecretsAnalyzer};
 use stowaway_vulndb::{MatchOptions, check_report, not_checked};
 
@@ -90,13 +88,19 @@ impl Engines {
 
     /// Scans the archive at `path`; `name` is the report's input. An error is a reason the
     /// scan failed, in one line.
-    pub fn scan(&self, path: &Path, name: &str, fail_on: Option<&str>) -> Result<Scanned, String> {
+    pub fn scan(
+        &self,
+        path: &Path,
+        name: &str,
+        fail_on: Option<&str>,
+        progress: &dyn Progress,
+    ) -> Result<Scanned, String> {
         let policy = self.policy(fail_on)?;
         let options = ScanOptions {
             limits: Limits::default(),
-            platform: Platform::parse("linux/amd64").map_err(|e| e.to_string())?,
+            platform: platform(),
             image: None,
-            progress: &NoProgress,
+            progress,
         };
         let images =
             stowaway_scan::scan(&Input::Path(path.to_path_buf()), &self.analyzers, &options)
@@ -128,6 +132,15 @@ impl Engines {
             summary: outcome.summary,
             report,
         })
+    }
+}
+
+/// The platform the service scans and pulls: the service runs linux/amd64 images.
+pub fn platform() -> Platform {
+    Platform {
+        os: "linux".into(),
+        architecture: "amd64".into(),
+        variant: None,
     }
 }
 

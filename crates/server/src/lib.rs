@@ -1,225 +1,203 @@
-//! `stowaway serve`: a scan service CI jobs submit image archives to, in the manner of
-//! MetaDefender Core.
+//! `stowaway serve` and `stowaway worker`: a scan service CI jobs submit images to, in the
+//! manner of MetaDefender Core.
 //!
-//! - `POST /api/v1/scans` streams the archive to `data_dir/uploads/<id>.tar` (never whole in
-//!   memory, 413 beyond `max_upload_bytes`) and queues it (503 with `Retry-After` when
-//!   `queue_limit` scans wait); query parameters are the scan's metadata, `fail_on` its policy.
-//! - `workers` threads take queued scans in order and scan them as `stowaway scan` does (see
-//!   [`engine`]); the JSON report, the verdict and the policy summary go into SQLite
-//!   (`data_dir/stowaway.sqlite`), the upload is deleted.
-//! - A scan is claimed with `UPDATE … WHERE status = 'queued'` and finished with `… WHERE status =
-//!   'scanning'`; at start, scans left `queued` or `scanning` by a previous run are queued again,
-//!   so each accepted scan ends exactly once.
-//! - `GET /api/v1/scans/{id}`, `…/report.{json,sarif,junit,html,cyclonedx}`, `/api/v1/engines`;
-//!   `/` lists recent scans, `/scans/{id}` is the HTML report.
+//! - `POST /api/v1/scans` streams an archive to `data_dir/uploads/<id>.tar` (never whole in
+//!   memory, 413 beyond `max_upload_bytes`), or takes a JSON body naming a registry reference,
+//!   and queues the scan (503 with `Retry-After` when `queue_limit` scans wait); query
+//!   parameters (or the JSON's `metadata`) are the scan's metadata, `fail_on` its policy,
+//!   `callback_url` a URL told when it ends.
+//! - The scans are the queue, in the database ([`store`]): SQLite in `data_dir` on one machine, or
+//!   PostgreSQL shared by API nodes and `stowaway worker`s on several (uploads then live in a
+//!   shared `data_dir`). Workers claim a scan with a lease they renew while scanning; a scan
+//!   whose worker died is claimed again, and each accepted scan ends exactly once.
+//! - Workers scan as `stowaway scan` does (see [`engine`] and [`worker`]); the JSON report, the
+//!   verdict, the summary and the digests seen go into the database; the upload is deleted.
+//! - `GET /api/v1/scans/{id}` (status, progress, verdict, report), `…/report.{json,sarif,junit,
+//!   html,cyclonedx}`, `/api/v1/hash/{sha256}`, `/api/v1/engines`, `/api/v1/admin/keys`; `/`
+//!   lists recent scans, `/scans/{id}` is the HTML report.
 //! - Ids are 32 lowercase hex digits, checked before any use: no request text reaches a path.
 //! - With `api_keys_required`, every request needs `Authorization: Bearer KEY` or `apikey: KEY`
-//!   (401 without, 403 for an unknown key); keys are stored as SHA-256 only.
+//!   (401 without, 403 for an unknown key, 429 beyond the key's rate); keys are stored as SHA-256
+//!   only. Result pages are capability URLs: with `public_pages` (the default) `/scans/{id}`
+//!   needs no key, so the link a CI log shows opens in any browser; its 128-bit random id is the
+//!   secret.
 
 // The handlers' helpers return the HTTP answer as their error: built once, on a cold path.
 #![allow(clippy::result_large_err)]
 
+mod api;
 mod engine;
 mod queue;
+mod ratelimit;
 mod store;
+mod worker;
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::Router;
-use axum::body::Body;
-use axum::extract::{Path as UrlPath, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
-use futures_util::StreamExt;
-use serde_json::{Value, json};
-use stowaway_findings::Report;
-use tokio::io::AsyncWriteExt;
-
+pub use api::router;
 pub use engine::Engines;
-pub use store::database_file;
+pub use store::{StoreError, database_file};
 
 use queue::Queue;
-use store::Store;
+use ratelimit::RateLimit;
+use store::{ScanRow, Store};
 
 /// What can stop the server from starting.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     #[error("{0}: {1}")]
     Io(String, #[source] std::io::Error),
-    #[error("database {path}: {1}", path = .0.display())]
-    Database(PathBuf, #[source] rusqlite::Error),
+    #[error("{0}: {1}")]
+    Database(String, #[source] StoreError),
+    #[error("{0}")]
+    Incompatible(String),
     #[error("building the engines: {0}")]
     Engine(String),
     #[error("the random number generator failed: {0}")]
     Random(String),
 }
 
-/// How the server runs.
+/// How the server (or a worker node) runs.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// The database, the uploads and the rule cache.
+    /// The uploads and the rule cache; with SQLite, the database too. Shared between the
+    /// machines of a PostgreSQL deployment (uploads written by one node are scanned by another).
     pub data_dir: PathBuf,
-    /// Where to listen; port 0 picks a free port (see [`ServerHandle::addr`]).
-    pub listen: SocketAddr,
+    /// `postgres://…`: the shared database; None: SQLite in `data_dir`.
+    pub database: Option<String>,
+    /// Where to listen (port 0 picks a free port, see [`ServerHandle::addr`]); None serves no
+    /// HTTP (`stowaway worker`).
+    pub listen: Option<SocketAddr>,
     /// Bytes an upload may have; beyond, 413.
     pub max_upload_bytes: u64,
-    /// Scans running at once (threads). 0 runs none: scans stay queued.
+    /// Scans running at once on this node (threads). 0 runs none.
     pub workers: usize,
     /// Scans that may wait in the queue; beyond, 503 with `Retry-After`.
     pub queue_limit: usize,
-    /// Whether `/api/` and the pages need an API key (see [`create_key`]).
+    /// Whether `/api/` and the index need an API key (see [`create_key`]).
     pub api_keys_required: bool,
+    /// Whether `/scans/{id}` pages are open to whoever has their URL.
+    pub public_pages: bool,
+    /// Requests per minute per API key on this node; 0 is no limit.
+    pub rate_limit_per_minute: u32,
+    /// How long a worker owns a scan without renewing its lease; a dead worker's scan is taken
+    /// again after this.
+    pub lease: Duration,
+    /// How often idle workers look for scans queued through other nodes.
+    pub poll: Duration,
+    /// Keep uploads after their scan (default: deleted once the outcome is stored).
+    pub retain_uploads: bool,
+    /// Registries pulled over plain http (`host:port`).
+    pub insecure_registries: Vec<String>,
     /// The vulnerability database directory; None skips vulnerabilities.
     pub vuln_db_dir: Option<PathBuf>,
 }
 
 impl ServerConfig {
-    /// A configuration with the defaults: 127.0.0.1:8008, 2 GiB uploads, 2 workers, 100 queued,
-    /// API keys required, no vulnerability database.
+    /// A configuration with the defaults: SQLite, 127.0.0.1:8008, 2 GiB uploads, 2 workers,
+    /// 100 queued, API keys required, public result pages, 600 requests a minute per key,
+    /// 60 s leases, no vulnerability database.
     pub fn new(data_dir: impl Into<PathBuf>) -> ServerConfig {
         ServerConfig {
             data_dir: data_dir.into(),
-            listen: SocketAddr::from(([127, 0, 0, 1], 8008)),
+            database: None,
+            listen: Some(SocketAddr::from(([127, 0, 0, 1], 8008))),
             max_upload_bytes: 2 << 30,
             workers: 2,
             queue_limit: 100,
             api_keys_required: true,
+            public_pages: true,
+            rate_limit_per_minute: 600,
+            lease: Duration::from_secs(60),
+            poll: Duration::from_secs(1),
+            retain_uploads: false,
+            insecure_registries: Vec::new(),
             vuln_db_dir: None,
         }
     }
 }
 
-/// What the handlers share.
+/// What the handlers and workers share.
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Shared>,
 }
 
 struct Shared {
-    store: Store,
+    store: Box<dyn Store>,
     queue: Queue,
     engines: Engines,
+    data_dir: PathBuf,
     uploads: PathBuf,
     max_upload_bytes: u64,
     api_keys_required: bool,
+    public_pages: bool,
+    rate_limit: RateLimit,
+    lease: Duration,
+    poll: Duration,
+    retain_uploads: bool,
+    insecure_registries: Vec<String>,
 }
 
 impl AppState {
-    /// Opens the database in `config.data_dir`, builds the engines and queues the scans a
-    /// previous run left unfinished. Starts no worker.
+    /// Opens the database, builds the engines and, with SQLite, ends the leases a previous run
+    /// left (its scans are taken again at once). Starts no worker.
     pub fn open(config: &ServerConfig) -> Result<AppState, ServerError> {
         let uploads = config.data_dir.join("uploads");
         std::fs::create_dir_all(&uploads)
             .map_err(|e| ServerError::Io(format!("creating {}", uploads.display()), e))?;
-        let store = Store::open(&config.data_dir)?;
-        let cache = config.data_dir.join("cache");
+        let store = store::open(config.database.as_deref(), &config.data_dir)?;
+        store
+            .release_all()
+            .map_err(|e| ServerError::Database("releasing the last run's scans".into(), e))?;
         let engines = Engines::build(
-            Some(&cache),
+            Some(&config.data_dir.join("cache")),
             config.vuln_db_dir.clone(),
             config.data_dir.clone(),
         )?;
-        let queue = Queue::new(config.queue_limit);
-        let db = database_file(&config.data_dir);
-        for id in store
-            .requeue_unfinished()
-            .map_err(|e| ServerError::Database(db.clone(), e))?
-        {
-            queue.push_unfinished(id);
-        }
         Ok(AppState {
             inner: Arc::new(Shared {
                 store,
-                queue,
+                queue: Queue::new(config.queue_limit),
                 engines,
+                data_dir: config.data_dir.clone(),
                 uploads,
                 max_upload_bytes: config.max_upload_bytes,
                 api_keys_required: config.api_keys_required,
+                public_pages: config.public_pages,
+                rate_limit: RateLimit::new(config.rate_limit_per_minute),
+                lease: config.lease,
+                poll: config.poll,
+                retain_uploads: config.retain_uploads,
+                insecure_registries: config.insecure_registries.clone(),
             }),
         })
-    }
-
-    /// Scans waiting for a worker.
-    pub fn queued(&self) -> usize {
-        self.inner.queue.len()
-    }
-
-    /// Runs queued scans until the queue is closed; what a worker thread does.
-    pub fn work(&self) {
-        while let Some(id) = self.inner.queue.pop() {
-            self.run_scan(&id);
-        }
     }
 
     fn upload_path(&self, id: &ScanId) -> PathBuf {
         self.inner.uploads.join(format!("{}.tar", id.0))
     }
-
-    fn run_scan(&self, id: &str) {
-        let Some(id) = ScanId::parse(id) else { return };
-        let shared = &self.inner;
-        match shared.store.claim(&id.0) {
-            Ok(true) => {}
-            Ok(false) => return,
-            Err(error) => {
-                eprintln!("stowaway serve: scan {}: {error}", id.0);
-                return;
-            }
-        }
-        let upload = self.upload_path(&id);
-        let metadata: BTreeMap<String, String> = shared
-            .store
-            .scan(&id.0)
-            .ok()
-            .flatten()
-            .and_then(|row| serde_json::from_str(&row.metadata_json).ok())
-            .unwrap_or_default();
-        let name = metadata
-            .get("name")
-            .cloned()
-            .unwrap_or_else(|| format!("upload {}", id.0));
-        let outcome = if upload.is_file() {
-            shared
-                .engines
-                .scan(&upload, &name, metadata.get("fail_on").map(String::as_str))
-        } else {
-            Err("the uploaded archive is gone (deleted before it was scanned)".to_string())
-        };
-        let stored = match outcome {
-            Ok(scanned) => match serde_json::to_string(&scanned.report) {
-                Ok(json) => shared
-                    .store
-                    .finish(&id.0, &json, scanned.blocked, &scanned.summary),
-                Err(error) => shared
-                    .store
-                    .fail(&id.0, &format!("serialising the report: {error}")),
-            },
-            Err(reason) => shared.store.fail(&id.0, &reason),
-        };
-        match stored {
-            // Only once the outcome is stored: a crash before re-runs the scan from its upload.
-            Ok(()) => {
-                let _ = std::fs::remove_file(&upload);
-            }
-            Err(error) => eprintln!("stowaway serve: storing scan {}: {error}", id.0),
-        }
-    }
 }
 
-/// Creates an API key named `name` in `data_dir`'s database: 32 random bytes as hex, returned
-/// once; only its SHA-256 is stored.
-pub fn create_key(data_dir: &Path, name: &str) -> Result<String, ServerError> {
+/// Creates an API key named `name` in the database `database` names (None: SQLite in
+/// `data_dir`): 32 random bytes as hex, returned once; only its SHA-256 is stored. An `admin`
+/// key may also manage keys over `/api/v1/admin/keys`.
+pub fn create_key(
+    data_dir: &Path,
+    database: Option<&str>,
+    name: &str,
+    admin: bool,
+) -> Result<String, ServerError> {
     std::fs::create_dir_all(data_dir)
         .map_err(|e| ServerError::Io(format!("creating {}", data_dir.display()), e))?;
-    let store = Store::open(data_dir)?;
+    let store = store::open(database, data_dir)?;
     let key = random_hex::<32>()?;
     store
-        .add_key(name, &key)
-        .map_err(|e| ServerError::Database(database_file(data_dir), e))?;
+        .add_key(name, &key, admin)
+        .map_err(|e| ServerError::Database(format!("adding the key {name:?}"), e))?;
     Ok(key)
 }
 
@@ -239,12 +217,40 @@ impl ScanId {
     }
 }
 
-/// A running server: the HTTP listener and the workers.
+/// A scan's status as the API shows it, with `report` (null until done).
+fn status_json(row: &ScanRow, report: serde_json::Value) -> serde_json::Value {
+    let verdict = match (row.status.as_str(), row.blocked) {
+        ("done", Some(true)) => serde_json::json!("blocked"),
+        ("done", Some(false)) => serde_json::json!("allowed"),
+        _ => serde_json::Value::Null,
+    };
+    let metadata: serde_json::Value =
+        serde_json::from_str(&row.metadata_json).unwrap_or(serde_json::Value::Null);
+    serde_json::json!({
+        "id": row.id,
+        "status": row.status,
+        "progress": row.progress,
+        "attempts": row.attempts,
+        "verdict": verdict,
+        "summary": row.summary,
+        "error": row.error,
+        "created": row.created,
+        "started": row.started,
+        "finished": row.finished,
+        "reference": row.reference,
+        "metadata": metadata,
+        "status_url": format!("/api/v1/scans/{}", row.id),
+        "page_url": format!("/scans/{}", row.id),
+        "report": report,
+    })
+}
+
+/// A running node: the HTTP listener (unless a worker node) and the workers.
 pub struct Server;
 
-/// Stops the server when [`ServerHandle::stop`] is called (or it is dropped).
+/// Stops the node when [`ServerHandle::stop`] is called (or it is dropped).
 pub struct ServerHandle {
-    addr: SocketAddr,
+    addr: Option<SocketAddr>,
     state: AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     http: Option<std::thread::JoinHandle<()>>,
@@ -252,28 +258,48 @@ pub struct ServerHandle {
 }
 
 impl Server {
-    /// Binds `config.listen`, starts the workers and serves on a thread of its own.
+    /// Starts the workers and, when `config.listen` is set, serves HTTP on a thread of its own.
     pub fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
         let state = AppState::open(&config)?;
+        let node = format!(
+            "{}-{}-{}",
+            hostname(),
+            std::process::id(),
+            random_hex::<4>()?
+        );
+        let workers = (0..config.workers)
+            .map(|n| {
+                let state = state.clone();
+                let worker = format!("{node}-{n}");
+                std::thread::spawn(move || state.work(&worker))
+            })
+            .collect();
+        let mut handle = ServerHandle {
+            addr: None,
+            state: state.clone(),
+            shutdown: None,
+            http: None,
+            workers,
+        };
+        let Some(listen) = config.listen else {
+            return Ok(handle);
+        };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .map_err(|e| ServerError::Io("starting the async runtime".into(), e))?;
         let listener = runtime
-            .block_on(tokio::net::TcpListener::bind(config.listen))
-            .map_err(|e| ServerError::Io(format!("listening on {}", config.listen), e))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| ServerError::Io(format!("listening on {}", config.listen), e))?;
-        let workers = (0..config.workers)
-            .map(|_| {
-                let state = state.clone();
-                std::thread::spawn(move || state.work())
-            })
-            .collect();
+            .block_on(tokio::net::TcpListener::bind(listen))
+            .map_err(|e| ServerError::Io(format!("listening on {listen}"), e))?;
+        handle.addr = Some(
+            listener
+                .local_addr()
+                .map_err(|e| ServerError::Io(format!("listening on {listen}"), e))?,
+        );
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-        let app = router(state.clone());
-        let http = std::thread::spawn(move || {
+        let app = router(state);
+        handle.shutdown = Some(shutdown);
+        handle.http = Some(std::thread::spawn(move || {
             runtime.block_on(async move {
                 let served = axum::serve(listener, app)
                     .with_graceful_shutdown(async move {
@@ -284,32 +310,33 @@ impl Server {
                     eprintln!("stowaway serve: {error}");
                 }
             });
-        });
-        Ok(ServerHandle {
-            addr,
-            state,
-            shutdown: Some(shutdown),
-            http: Some(http),
-            workers,
-        })
+        }));
+        Ok(handle)
     }
 }
 
+/// This machine's name, for worker ids (which say who holds a scan).
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_string())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "node".into())
+}
+
 impl ServerHandle {
-    /// The address the server listens on.
-    pub fn addr(&self) -> SocketAddr {
+    /// The address the server listens on; None for a worker node.
+    pub fn addr(&self) -> Option<SocketAddr> {
         self.addr
     }
 
-    /// The shared state (queue length, for instance).
-    pub fn state(&self) -> &AppState {
-        &self.state
-    }
-
-    /// Blocks until the HTTP server ends.
+    /// Blocks until the HTTP server ends, or, on a worker node, the workers do.
     pub fn wait(mut self) {
         if let Some(http) = self.http.take() {
             let _ = http.join();
+        }
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
         }
     }
 
@@ -337,363 +364,4 @@ impl Drop for ServerHandle {
     fn drop(&mut self) {
         self.shutdown_now();
     }
-}
-
-/// The routes over `state`.
-pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/api/v1/scans", post(submit))
-        .route("/api/v1/scans/{id}", get(scan_status))
-        .route("/api/v1/scans/{id}/{file}", get(scan_report))
-        .route("/api/v1/engines", get(engines))
-        .route("/", get(index))
-        .route("/scans/{id}", get(scan_page));
-    api.layer(middleware::from_fn_with_state(state.clone(), authorize))
-        .with_state(state)
-}
-
-fn error(status: StatusCode, message: &str) -> Response {
-    (status, axum::Json(json!({ "error": message }))).into_response()
-}
-
-fn internal(what: &str, e: impl std::fmt::Display) -> Response {
-    eprintln!("stowaway serve: {what}: {e}");
-    error(StatusCode::INTERNAL_SERVER_ERROR, what)
-}
-
-/// The key of a request: `Authorization: Bearer KEY` or `apikey: KEY`.
-fn request_key(headers: &HeaderMap) -> Option<&str> {
-    if let Some(value) = headers.get("apikey").and_then(|v| v.to_str().ok()) {
-        return Some(value.trim());
-    }
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, key) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| key.trim())
-}
-
-async fn authorize(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if state.inner.api_keys_required {
-        let Some(key) = request_key(request.headers()) else {
-            return error(
-                StatusCode::UNAUTHORIZED,
-                "an API key is required: Authorization: Bearer KEY, or apikey: KEY",
-            );
-        };
-        match state.inner.store.key_known(key) {
-            Ok(true) => {}
-            Ok(false) => return error(StatusCode::FORBIDDEN, "unknown API key"),
-            Err(e) => return internal("checking the API key", e),
-        }
-    }
-    next.run(request).await
-}
-
-async fn submit(
-    State(state): State<AppState>,
-    Query(metadata): Query<BTreeMap<String, String>>,
-    request: Request,
-) -> Response {
-    let shared = &state.inner;
-    if let Some(fail_on) = metadata.get("fail_on")
-        && let Err(e) = shared.engines.policy(Some(fail_on))
-    {
-        return error(StatusCode::BAD_REQUEST, &format!("fail_on: {e}"));
-    }
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > shared.max_upload_bytes) {
-        return too_large(shared.max_upload_bytes);
-    }
-    let Some(reservation) = shared.queue.reserve() else {
-        let mut response = error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the scan queue is full; retry later",
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
-        return response;
-    };
-    let id = match random_hex::<16>() {
-        Ok(id) => ScanId(id),
-        Err(e) => return internal("making a scan id", e),
-    };
-    let path = state.upload_path(&id);
-    match receive(request.into_body(), &path, shared.max_upload_bytes).await {
-        Ok(()) => {}
-        Err(response) => {
-            let _ = tokio::fs::remove_file(&path).await;
-            return response;
-        }
-    }
-    let metadata_json = match serde_json::to_string(&metadata) {
-        Ok(json) => json,
-        Err(e) => return internal("storing the metadata", e),
-    };
-    if let Err(e) = shared.store.insert_scan(&id.0, &metadata_json) {
-        let _ = tokio::fs::remove_file(&path).await;
-        return internal("storing the scan", e);
-    }
-    reservation.push(id.0.clone());
-    let body = json!({
-        "id": id.0,
-        "status_url": format!("/api/v1/scans/{}", id.0),
-        "report_url": format!("/api/v1/scans/{}/report.json", id.0),
-    });
-    (StatusCode::ACCEPTED, axum::Json(body)).into_response()
-}
-
-fn too_large(limit: u64) -> Response {
-    error(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        &format!("the upload is larger than {limit} bytes"),
-    )
-}
-
-/// Streams `body` to `path`, at most `limit` bytes.
-async fn receive(body: Body, path: &Path, limit: u64) -> Result<(), Response> {
-    let mut file = tokio::fs::File::create(path)
-        .await
-        .map_err(|e| internal("storing the upload", e))?;
-    let mut stream = body.into_data_stream();
-    let mut written: u64 = 0;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk
-            .map_err(|e| error(StatusCode::BAD_REQUEST, &format!("reading the upload: {e}")))?;
-        written += chunk.len() as u64;
-        if written > limit {
-            return Err(too_large(limit));
-        }
-        file.write_all(&chunk)
-            .await
-            .map_err(|e| internal("storing the upload", e))?;
-    }
-    if written == 0 {
-        return Err(error(StatusCode::BAD_REQUEST, "the upload is empty"));
-    }
-    file.sync_all()
-        .await
-        .map_err(|e| internal("storing the upload", e))?;
-    Ok(())
-}
-
-fn parse_id(text: &str) -> Result<ScanId, Response> {
-    ScanId::parse(text).ok_or_else(|| {
-        error(
-            StatusCode::BAD_REQUEST,
-            "a scan id is 32 lowercase hex digits",
-        )
-    })
-}
-
-fn stored_report(state: &AppState, id: &ScanId) -> Result<Option<Report>, Response> {
-    let json = state
-        .inner
-        .store
-        .report_json(&id.0)
-        .map_err(|e| internal("reading the report", e))?;
-    json.map(|json| serde_json::from_str(&json).map_err(|e| internal("reading the report", e)))
-        .transpose()
-}
-
-async fn scan_status(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Response {
-    let id = match parse_id(&id) {
-        Ok(id) => id,
-        Err(response) => return response,
-    };
-    let row = match state.inner.store.scan(&id.0) {
-        Ok(Some(row)) => row,
-        Ok(None) => return error(StatusCode::NOT_FOUND, "no such scan"),
-        Err(e) => return internal("reading the scan", e),
-    };
-    let report = match state.inner.store.report_json(&id.0) {
-        Ok(Some(json)) => match serde_json::from_str::<Value>(&json) {
-            Ok(value) => value,
-            Err(e) => return internal("reading the report", e),
-        },
-        Ok(None) => Value::Null,
-        Err(e) => return internal("reading the report", e),
-    };
-    let verdict = match (row.status.as_str(), row.blocked) {
-        ("done", Some(true)) => json!("blocked"),
-        ("done", Some(false)) => json!("allowed"),
-        _ => Value::Null,
-    };
-    let metadata: Value = serde_json::from_str(&row.metadata_json).unwrap_or(Value::Null);
-    axum::Json(json!({
-        "id": row.id,
-        "status": row.status,
-        "verdict": verdict,
-        "summary": row.summary,
-        "error": row.error,
-        "created": row.created,
-        "started": row.started,
-        "finished": row.finished,
-        "metadata": metadata,
-        "report": report,
-    }))
-    .into_response()
-}
-
-/// Renders `report` as `format` (json, sarif, junit, html, cyclonedx).
-fn render(
-    report: &Report,
-    format: &str,
-    time: &str,
-) -> Option<std::io::Result<(Vec<u8>, &'static str)>> {
-    let mut out = Vec::new();
-    let (written, content_type) = match format {
-        "json" => (
-            stowaway_report::write_json(report, &mut out),
-            "application/json",
-        ),
-        "sarif" => (
-            stowaway_report::write_sarif(report, &mut out),
-            "application/sarif+json",
-        ),
-        "junit" => (
-            stowaway_report::write_junit(report, &mut out),
-            "application/xml",
-        ),
-        "html" => (
-            stowaway_report::write_html(report, &mut out),
-            "text/html; charset=utf-8",
-        ),
-        "cyclonedx" => (
-            match report.images.as_slice() {
-                [image] => {
-                    stowaway_report::write_cyclonedx_vex(image, &report.tool, time, &mut out)
-                }
-                images => Err(std::io::Error::other(format!(
-                    "the archive holds {} images; a CycloneDX document describes one",
-                    images.len()
-                ))),
-            },
-            "application/vnd.cyclonedx+json",
-        ),
-        _ => return None,
-    };
-    Some(written.map(|()| (out, content_type)))
-}
-
-async fn scan_report(
-    State(state): State<AppState>,
-    UrlPath((id, file)): UrlPath<(String, String)>,
-) -> Response {
-    let id = match parse_id(&id) {
-        Ok(id) => id,
-        Err(response) => return response,
-    };
-    let Some(format) = file.strip_prefix("report.") else {
-        return error(StatusCode::NOT_FOUND, "no such file");
-    };
-    report_response(&state, &id, format)
-}
-
-fn report_response(state: &AppState, id: &ScanId, format: &str) -> Response {
-    let report = match stored_report(state, id) {
-        Ok(Some(report)) => report,
-        Ok(None) => {
-            return match state.inner.store.scan(&id.0) {
-                Ok(Some(row)) => error(
-                    StatusCode::CONFLICT,
-                    &format!("the scan is {}; no report", row.status),
-                ),
-                Ok(None) => error(StatusCode::NOT_FOUND, "no such scan"),
-                Err(e) => internal("reading the scan", e),
-            };
-        }
-        Err(response) => return response,
-    };
-    let time = state
-        .inner
-        .store
-        .scan(&id.0)
-        .ok()
-        .flatten()
-        .and_then(|row| row.finished)
-        .unwrap_or_default();
-    // RFC 3339 seconds, as the CLI dates documents.
-    let time = time.get(..19).map(|t| format!("{t}Z")).unwrap_or_default();
-    match render(&report, format, &time) {
-        None => error(
-            StatusCode::NOT_FOUND,
-            "reports are report.json, report.sarif, report.junit, report.html, report.cyclonedx",
-        ),
-        Some(Err(e)) => error(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
-        Some(Ok((bytes, content_type))) => {
-            ([(header::CONTENT_TYPE, content_type)], bytes).into_response()
-        }
-    }
-}
-
-async fn engines(State(state): State<AppState>) -> Response {
-    axum::Json(json!({ "engines": state.inner.engines.info() })).into_response()
-}
-
-async fn scan_page(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Response {
-    let id = match parse_id(&id) {
-        Ok(id) => id,
-        Err(response) => return response,
-    };
-    match state.inner.store.scan(&id.0) {
-        Ok(Some(row)) if row.status == "done" => report_response(&state, &id, "html"),
-        Ok(Some(row)) => Html(format!(
-            "<!doctype html><meta charset=utf-8><title>scan {id}</title><p>Scan {id} is {status}{reason}.</p>",
-            id = row.id,
-            status = escape(&row.status),
-            reason = row
-                .error
-                .map(|e| format!(": {}", escape(&e)))
-                .unwrap_or_default()
-        ))
-        .into_response(),
-        Ok(None) => error(StatusCode::NOT_FOUND, "no such scan"),
-        Err(e) => internal("reading the scan", e),
-    }
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-async fn index(State(state): State<AppState>) -> Response {
-    let rows = match state.inner.store.recent(100) {
-        Ok(rows) => rows,
-        Err(e) => return internal("listing the scans", e),
-    };
-    let mut html = String::from(
-        "<!doctype html><meta charset=utf-8><title>stowaway scans</title><h1>Recent scans</h1>\n<table><tr><th>scan</th><th>created</th><th>status</th><th>verdict</th><th>summary</th></tr>\n",
-    );
-    for row in rows {
-        let verdict = match (row.status.as_str(), row.blocked) {
-            ("done", Some(true)) => "blocked",
-            ("done", Some(false)) => "allowed",
-            _ => "",
-        };
-        let summary = row.summary.or(row.error).unwrap_or_default();
-        html.push_str(&format!(
-            "<tr><td><a href=\"/scans/{id}\">{id}</a></td><td>{created}</td><td>{status}</td><td>{verdict}</td><td>{summary}</td></tr>\n",
-            id = row.id,
-            created = escape(&row.created),
-            status = escape(&row.status),
-            summary = escape(&summary),
-        ));
-    }
-    html.push_str("</table>\n");
-    Html(html).into_response()
 }

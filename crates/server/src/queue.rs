@@ -1,13 +1,16 @@
-//! The bounded queue of scan ids between the upload handler and the workers. A submit reserves
-//! a place before its upload is read, so a full queue answers 503 without reading the body.
+//! The waiting side of the queue on one node. The queue itself is the database (`queued`
+//! scans); this holds the places reserved by uploads still arriving, so a full queue answers
+//! 503 before a body is read, and wakes this node's workers when a scan is queued here (workers
+//! also look every poll interval, for scans queued through other nodes).
 
-use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Duration;
 
 #[derive(Default)]
 struct State {
-    ids: VecDeque<String>,
     reserved: usize,
+    /// Scans queued here since a worker last looked.
+    pushed: usize,
     closed: bool,
 }
 
@@ -36,10 +39,10 @@ impl Queue {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A place, unless `limit` scans are already queued or arriving.
-    pub fn reserve(&self) -> Option<Reservation<'_>> {
+    /// A place, unless `limit` scans are already `waiting` (in the database) or arriving here.
+    pub fn reserve(&self, waiting: usize) -> Option<Reservation<'_>> {
         let mut state = self.state();
-        if state.ids.len() + state.reserved >= self.limit {
+        if waiting + state.reserved >= self.limit {
             return None;
         }
         state.reserved += 1;
@@ -49,43 +52,37 @@ impl Queue {
         })
     }
 
-    /// Queues a scan found unfinished at start, whatever the limit.
-    pub fn push_unfinished(&self, id: String) {
-        self.state().ids.push_back(id);
-        self.ready.notify_one();
-    }
-
-    /// The next id, waiting for one; None once closed.
-    pub fn pop(&self) -> Option<String> {
+    /// Waits until a scan is queued here, `poll` passes or the queue closes; false once closed.
+    pub fn wait(&self, poll: Duration) -> bool {
         let mut state = self.state();
-        loop {
-            if state.closed {
-                return None;
-            }
-            if let Some(id) = state.ids.pop_front() {
-                return Some(id);
-            }
-            state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
+        if state.pushed == 0 && !state.closed {
+            state = self
+                .ready
+                .wait_timeout(state, poll)
+                .map(|(state, _)| state)
+                .unwrap_or_else(|p| p.into_inner().0);
         }
+        state.pushed = state.pushed.saturating_sub(1);
+        !state.closed
     }
 
-    /// Wakes every worker to stop (ids still queued stay `queued` in the database).
+    /// Whether the queue was closed (workers stop; queued scans stay `queued`).
+    pub fn closed(&self) -> bool {
+        self.state().closed
+    }
+
     pub fn close(&self) {
         self.state().closed = true;
         self.ready.notify_all();
     }
-
-    pub fn len(&self) -> usize {
-        self.state().ids.len()
-    }
 }
 
 impl Reservation<'_> {
-    /// Turns the place into a queued scan.
-    pub fn push(mut self, id: String) {
+    /// The scan is in the database: the place is no longer needed, a worker is woken.
+    pub fn pushed(mut self) {
         let mut state = self.queue.state();
         state.reserved -= 1;
-        state.ids.push_back(id);
+        state.pushed += 1;
         self.used = true;
         drop(state);
         self.queue.ready.notify_one();

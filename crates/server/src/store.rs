@@ -1,39 +1,35 @@
-//! The server's SQLite database, `data_dir/stowaway.sqlite` (WAL): the scans with their
-//! reports, and the API keys (only their SHA-256 is stored).
+//! Where the service keeps its scans and API keys: SQLite in the data directory (the default, one
+//! machine) or PostgreSQL (several machines: API nodes and `stowaway worker`s sharing it).
+//!
+//! Both hold the same tables and answer the same [`Store`] calls. Scans are the queue: a worker
+//! claims the oldest `queued` scan (PostgreSQL: `FOR UPDATE SKIP LOCKED`) together with a lease it
+//! renews while it scans; a scan whose lease ran out (its worker died) is claimed again. A scan
+//! ends only through its current worker (`… WHERE status = 'scanning' AND worker = $w`), so each
+//! accepted scan ends exactly once however often it was claimed.
 
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+mod postgres;
+mod sqlite;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use sha2::{Digest, Sha256};
 
-use crate::ServerError;
+pub use postgres::PostgresStore;
+pub use sqlite::{SqliteStore, database_file};
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS scans (
-    id TEXT PRIMARY KEY,
-    status TEXT NOT NULL,
-    created TEXT NOT NULL,
-    started TEXT,
-    finished TEXT,
-    error TEXT,
-    metadata_json TEXT NOT NULL,
-    report_json TEXT,
-    blocked INTEGER,
-    summary TEXT
-);
-CREATE INDEX IF NOT EXISTS scans_created ON scans(created);
-CREATE TABLE IF NOT EXISTS api_keys (
-    name TEXT NOT NULL,
-    sha256_of_key TEXT NOT NULL UNIQUE,
-    created TEXT NOT NULL
-);
-";
-
-/// The database file in `data_dir`.
-pub fn database_file(data_dir: &Path) -> PathBuf {
-    data_dir.join("stowaway.sqlite")
+/// A database error, in one line.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("postgresql: {0}")]
+    Postgres(#[from] r2d2_postgres::postgres::Error),
+    #[error("postgresql connection pool: {0}")]
+    Pool(#[from] r2d2::Error),
 }
+
+pub type StoreResult<T> = Result<T, StoreError>;
 
 /// One row of `scans`, without the report.
 #[derive(Debug, Clone)]
@@ -45,167 +41,96 @@ pub struct ScanRow {
     pub finished: Option<String>,
     pub error: Option<String>,
     pub metadata_json: String,
+    /// The registry reference to pull, for a scan submitted as one (else the upload).
+    pub reference: Option<String>,
     pub blocked: Option<bool>,
     pub summary: Option<String>,
+    /// Percent of the input read, while scanning.
+    pub progress: Option<i64>,
+    /// Times a worker claimed it (more than one after a worker died mid-scan).
+    pub attempts: i64,
 }
 
-/// The connection, shared by the handlers and the workers; every statement is short.
-pub struct Store {
-    conn: Mutex<Connection>,
+/// An API key's record (the key itself is never stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRow {
+    pub name: String,
+    pub admin: bool,
+    pub created: String,
 }
 
-fn now() -> String {
-    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+/// What a finished scan stores.
+pub struct Outcome<'a> {
+    pub report_json: &'a str,
+    pub blocked: bool,
+    pub summary: &'a str,
+    /// `sha256:…` digests the scan saw (archive, image, layers, files), for `/api/v1/hash`.
+    pub digests: &'a [String],
 }
 
-fn sha256_hex(key: &str) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
-}
+/// The calls the service makes of its database.
+pub trait Store: Send + Sync {
+    fn add_key(&self, name: &str, key: &str, admin: bool) -> StoreResult<()>;
+    /// The record of `key`, when it is one of the keys.
+    fn key(&self, key: &str) -> StoreResult<Option<KeyRow>>;
+    fn keys(&self) -> StoreResult<Vec<KeyRow>>;
+    /// Deletes the key named `name`; false when there is none.
+    fn delete_key(&self, name: &str) -> StoreResult<bool>;
 
-impl Store {
-    /// Opens (creating) the database in `data_dir`.
-    pub fn open(data_dir: &Path) -> Result<Store, ServerError> {
-        let path = database_file(data_dir);
-        let conn = Connection::open(&path).map_err(|e| ServerError::Database(path.clone(), e))?;
-        let setup = || -> rusqlite::Result<()> {
-            conn.pragma_update(None, "journal_mode", "WAL")?;
-            conn.pragma_update(None, "synchronous", "NORMAL")?;
-            conn.busy_timeout(std::time::Duration::from_secs(10))?;
-            conn.execute_batch(SCHEMA)
-        };
-        setup().map_err(|e| ServerError::Database(path.clone(), e))?;
-        Ok(Store {
-            conn: Mutex::new(conn),
-        })
-    }
-
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        // A panic while holding the lock leaves SQLite consistent (each statement is atomic).
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub fn add_key(&self, name: &str, key: &str) -> rusqlite::Result<()> {
-        self.conn().execute(
-            "INSERT INTO api_keys (name, sha256_of_key, created) VALUES (?1, ?2, ?3)",
-            params![name, sha256_hex(key), now()],
-        )?;
-        Ok(())
-    }
-
-    /// Whether `key` is one of the keys.
-    pub fn key_known(&self, key: &str) -> rusqlite::Result<bool> {
-        self.conn()
-            .query_row(
-                "SELECT 1 FROM api_keys WHERE sha256_of_key = ?1",
-                params![sha256_hex(key)],
-                |_| Ok(()),
-            )
-            .optional()
-            .map(|found| found.is_some())
-    }
-
-    pub fn insert_scan(&self, id: &str, metadata_json: &str) -> rusqlite::Result<()> {
-        self.conn().execute(
-            "INSERT INTO scans (id, status, created, metadata_json) VALUES (?1, 'queued', ?2, ?3)",
-            params![id, now(), metadata_json],
-        )?;
-        Ok(())
-    }
-
-    /// Marks a queued scan `scanning`; false when it is not queued (already taken or done).
-    pub fn claim(&self, id: &str) -> rusqlite::Result<bool> {
-        let changed = self.conn().execute(
-            "UPDATE scans SET status = 'scanning', started = ?2 WHERE id = ?1 AND status = 'queued'",
-            params![id, now()],
-        )?;
-        Ok(changed == 1)
-    }
-
-    pub fn finish(
+    fn insert_scan(
         &self,
         id: &str,
-        report_json: &str,
-        blocked: bool,
-        summary: &str,
-    ) -> rusqlite::Result<()> {
-        self.conn().execute(
-            "UPDATE scans SET status = 'done', finished = ?2, report_json = ?3, blocked = ?4, summary = ?5
-             WHERE id = ?1 AND status = 'scanning'",
-            params![id, now(), report_json, blocked, summary],
-        )?;
-        Ok(())
-    }
+        metadata_json: &str,
+        reference: Option<&str>,
+    ) -> StoreResult<()>;
+    /// Scans waiting for a worker.
+    fn queued(&self) -> StoreResult<usize>;
+    /// Takes the oldest scan that is queued or whose worker's lease ran out: `scanning`, owned by
+    /// `worker` until `lease` from now.
+    fn claim(&self, worker: &str, lease: Duration) -> StoreResult<Option<String>>;
+    /// Extends `worker`'s lease on `id` and records its progress; false when the lease was lost.
+    fn renew(&self, id: &str, worker: &str, lease: Duration, progress: i64) -> StoreResult<bool>;
+    /// Ends `id` as `done`; false when `worker` no longer owns it (nothing is changed).
+    fn finish(&self, id: &str, worker: &str, outcome: &Outcome<'_>) -> StoreResult<bool>;
+    /// Ends `id` as `failed` with `reason`; false when `worker` no longer owns it.
+    fn fail(&self, id: &str, worker: &str, reason: &str) -> StoreResult<bool>;
+    /// Every lease ends now: on one machine, what was scanning when the process stopped is
+    /// claimed again at once.
+    fn release_all(&self) -> StoreResult<()>;
 
-    pub fn fail(&self, id: &str, reason: &str) -> rusqlite::Result<()> {
-        self.conn().execute(
-            "UPDATE scans SET status = 'failed', finished = ?2, error = ?3 WHERE id = ?1 AND status = 'scanning'",
-            params![id, now(), reason],
-        )?;
-        Ok(())
-    }
-
-    /// Scans a previous run left `queued` or `scanning` (killed), oldest first, all `queued`
-    /// again.
-    pub fn requeue_unfinished(&self) -> rusqlite::Result<Vec<String>> {
-        let conn = self.conn();
-        conn.execute(
-            "UPDATE scans SET status = 'queued', started = NULL WHERE status = 'scanning'",
-            [],
-        )?;
-        let mut statement =
-            conn.prepare("SELECT id FROM scans WHERE status = 'queued' ORDER BY created, rowid")?;
-        let ids = statement
-            .query_map([], |row| row.get(0))?
-            .collect::<rusqlite::Result<Vec<String>>>()?;
-        Ok(ids)
-    }
-
-    fn row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ScanRow> {
-        Ok(ScanRow {
-            id: row.get(0)?,
-            status: row.get(1)?,
-            created: row.get(2)?,
-            started: row.get(3)?,
-            finished: row.get(4)?,
-            error: row.get(5)?,
-            metadata_json: row.get(6)?,
-            blocked: row.get(7)?,
-            summary: row.get(8)?,
-        })
-    }
-
-    pub fn scan(&self, id: &str) -> rusqlite::Result<Option<ScanRow>> {
-        self.conn()
-            .query_row(
-                "SELECT id, status, created, started, finished, error, metadata_json, blocked, summary
-                 FROM scans WHERE id = ?1",
-                params![id],
-                Store::row,
-            )
-            .optional()
-    }
-
-    pub fn report_json(&self, id: &str) -> rusqlite::Result<Option<String>> {
-        self.conn()
-            .query_row(
-                "SELECT report_json FROM scans WHERE id = ?1",
-                params![id],
-                |row| row.get(0),
-            )
-            .optional()
-            .map(Option::flatten)
-    }
-
+    fn scan(&self, id: &str) -> StoreResult<Option<ScanRow>>;
+    fn report_json(&self, id: &str) -> StoreResult<Option<String>>;
     /// The latest `limit` scans, newest first.
-    pub fn recent(&self, limit: usize) -> rusqlite::Result<Vec<ScanRow>> {
-        let conn = self.conn();
-        let mut statement = conn.prepare(
-            "SELECT id, status, created, started, finished, error, metadata_json, blocked, summary
-             FROM scans ORDER BY created DESC, rowid DESC LIMIT ?1",
-        )?;
-        let rows = statement
-            .query_map(params![limit as i64], Store::row)?
-            .collect::<rusqlite::Result<Vec<ScanRow>>>()?;
-        Ok(rows)
+    fn recent(&self, limit: usize) -> StoreResult<Vec<ScanRow>>;
+    /// The latest finished scan that saw `digest`.
+    fn latest_with_digest(&self, digest: &str) -> StoreResult<Option<ScanRow>>;
+}
+
+/// Opens the store `database` names: a `postgres://` or `postgresql://` URL, else SQLite in
+/// `data_dir`.
+pub fn open(database: Option<&str>, data_dir: &Path) -> Result<Box<dyn Store>, crate::ServerError> {
+    match database {
+        Some(url) => Ok(Box::new(PostgresStore::open(url)?)),
+        None => Ok(Box::new(SqliteStore::open(data_dir)?)),
     }
+}
+
+/// The columns of a [`ScanRow`], in its order, for both databases.
+pub(crate) const ROW_COLUMNS: &str = "id, status, created, started, finished, error, metadata_json, reference, blocked, summary, progress, attempts";
+
+pub(crate) fn now() -> String {
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+}
+
+/// Milliseconds since the epoch, `ahead` from now: lease ends. Nodes' clocks are assumed in sync
+/// to well within a lease (NTP).
+pub(crate) fn millis(ahead: Duration) -> i64 {
+    (SystemTime::now() + ahead)
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub(crate) fn sha256_hex(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
 }
