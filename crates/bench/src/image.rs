@@ -427,6 +427,7 @@ mod tests {
             platform: stowaway_image::Platform::parse("linux/amd64").expect("platform"),
             image: None,
             progress: &stowaway_scan::NoProgress,
+            cache: None,
         };
         let analyzers = stowaway_scan::analyzers::default_analyzers();
         let input = stowaway_scan::Input::Path(archive.to_path_buf());

@@ -279,6 +279,7 @@ pub fn stowaway_scan_with(
         platform: Platform::host(),
         image: None,
         progress: &NoProgress,
+        cache: None,
     };
     let reports = stowaway_scan::scan(&Input::Path(archive.to_path_buf()), analyzers, &options)?;
     check(&reports, layers)

@@ -108,6 +108,7 @@ fn catalogue(archive: &Path) -> anyhow::Result<u64> {
         platform: Platform::host(),
         image: None,
         progress: &NoProgress,
+        cache: None,
     };
     let reports = stowaway_scan::scan(&Input::Path(archive.to_path_buf()), &analyzers, &options)?;
     Ok(reports.iter().map(|r| r.packages.len() as u64).sum())

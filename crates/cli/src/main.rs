@@ -18,7 +18,9 @@ use stowaway_lint::{Accounts, Enabled, Names, check_and_redact};
 use stowaway_malware::{Clamd, ClamdAddr, HashReputation, Heuristics, YaraEngine};
 use stowaway_policy::{CliSettings, Date, Policy};
 use stowaway_registry::{PullOptions, Pulled, looks_like_reference, pull};
-use stowaway_scan::{Analyzer, Input, Limits, ScanOptions, analyzers::default_analyzers};
+use stowaway_scan::{
+    Analyzer, Input, LayerCache, Limits, ScanOptions, analyzers::default_analyzers,
+};
 use stowaway_secrets::{SecretScanner, SecretsAnalyzer, SecretsConfig};
 use stowaway_typosquat::{ImageNames, bundled_official_images, parse_list};
 use stowaway_vulndb::{Database, MatchOptions, UpdateOutcome, check_report, not_checked};
@@ -52,6 +54,33 @@ enum Command {
     /// Run scans for a service whose nodes share a PostgreSQL database (--database) and a data
     /// directory: a worker takes queued scans, serves no HTTP.
     Worker(NodeArgs),
+    /// The cache of layer walks (see `scan --no-cache`).
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Subcommand)]
+enum CacheCommand {
+    /// Remove every cached layer walk.
+    Clean,
+}
+
+fn cache(command: CacheCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        CacheCommand::Clean => {
+            let dir = cache_dir()
+                .context("no cache directory: set STOWAWAY_CACHE_DIR")?
+                .join("layers");
+            let cleaned = LayerCache::clean(&dir)?;
+            eprintln!(
+                "stowaway: removed {} cached layers ({} bytes) from {}",
+                cleaned.layers,
+                cleaned.bytes,
+                dir.display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Args)]
@@ -408,10 +437,14 @@ struct ScanArgs {
     /// executables).
     #[arg(long)]
     no_heuristics: bool,
-    /// Neither read nor write the cache (compiled rules) in $STOWAWAY_CACHE_DIR, else
+    /// Neither read nor write the cache (compiled rules, and each layer's walk keyed by its
+    /// digest and the analyzers' versions) in $STOWAWAY_CACHE_DIR, else
     /// $XDG_CACHE_HOME/stowaway, else ~/.cache/stowaway.
     #[arg(long)]
     no_cache: bool,
+    /// Bytes the layer cache may hold; beyond, the least recently used layers are evicted.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 30)]
+    cache_max_bytes: u64,
     /// Known-bad file hashes: ClamAV databases (.cvd, .cld, .hdb, .hsb, .hdu, .hsu) or plain
     /// `HASH [NAME]` lists (MD5, SHA-1 or SHA-256; `sha256sum` output works). Repeatable.
     #[arg(long = "hashes", value_name = "FILE")]
@@ -641,6 +674,7 @@ fn main() -> ExitCode {
         Command::Db(command) => db(command),
         Command::Serve(args) => serve(args),
         Command::Worker(args) => worker(args),
+        Command::Cache(command) => cache(command),
     };
     match result {
         Ok(code) => code,
@@ -687,7 +721,11 @@ fn pull_image(
 }
 
 /// Runs the scanner over the input with these analyzers and gathers the report.
-fn run(input: &InputArgs, analyzers: &[Box<dyn Analyzer>]) -> anyhow::Result<Report> {
+fn run(
+    input: &InputArgs,
+    analyzers: &[Box<dyn Analyzer>],
+    cache: Option<&LayerCache>,
+) -> anyhow::Result<Report> {
     let platform = input.platform.clone().unwrap_or_else(Platform::host);
     // Kept until the scan is done: the pulled image's layout lives in it.
     let mut pulled = None;
@@ -714,6 +752,7 @@ fn run(input: &InputArgs, analyzers: &[Box<dyn Analyzer>]) -> anyhow::Result<Rep
         platform,
         image: input.image_tag.clone(),
         progress: &progress,
+        cache,
     };
     let images = stowaway_scan::scan(&source, analyzers, &options);
     progress.finish();
@@ -816,7 +855,7 @@ fn write_sbom(
 fn sbom(args: SbomArgs) -> anyhow::Result<ExitCode> {
     let mut analyzers = default_analyzers();
     analyzers.extend(stowaway_sbom::catalogers());
-    let report = run(&args.input, &analyzers)?;
+    let report = run(&args.input, &analyzers, None)?;
     let color = args.output.is_none()
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none();
@@ -965,7 +1004,12 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
         let timeout = std::time::Duration::from_secs(args.clamd_timeout);
         analyzers.push(Box::new(Clamd::new(addr.clone(), timeout)));
     }
-    let mut report = run(&args.input, &analyzers)?;
+    let layers = cache.as_deref().and_then(|dir| {
+        LayerCache::open(&dir.join("layers"), args.cache_max_bytes)
+            .inspect_err(|e| eprintln!("stowaway: warning: scanning without the layer cache: {e}"))
+            .ok()
+    });
+    let mut report = run(&args.input, &analyzers, layers.as_ref())?;
     for image in &mut report.images {
         check_and_redact(image, &enabled, &names, config_secrets.as_deref());
     }

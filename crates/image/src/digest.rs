@@ -7,7 +7,9 @@ use sha2::{Digest as _, Sha256};
 
 /// A content digest in the `algorithm:hex` form images use. Only sha256 is computed; other
 /// algorithms are rejected when parsed.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Digest(String);
 
 impl Digest {

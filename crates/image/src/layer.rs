@@ -20,7 +20,7 @@ use sha2::Digest as _;
 use crate::digest::{Digest, DigestReader};
 
 /// How a layer blob is compressed, recognised by its first bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Compression {
     None,
     Gzip,
@@ -64,7 +64,7 @@ pub struct LayerLimits {
 }
 
 /// What reading a layer established about its bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LayerDigests {
     pub compression: Compression,
     /// Digest of the blob as stored.

@@ -74,4 +74,8 @@ impl Analyzer for Accounts {
             )));
         }
     }
+
+    fn cache_key(&self) -> Option<String> {
+        Some(format!("{:?}", self.enabled))
+    }
 }

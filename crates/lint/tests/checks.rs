@@ -22,6 +22,7 @@ fn scan(archive: Members, enabled: &Enabled, image_name: Option<&str>) -> ImageR
         platform: Platform::parse("linux/amd64").unwrap(),
         image: None,
         progress: &NoProgress,
+        cache: None,
     };
     let mut image = stowaway_scan::scan(&Input::Path(path), &analyzers, &options)
         .unwrap()
@@ -251,6 +252,7 @@ fn image_and_package_names_that_imitate_popular_ones_are_flagged() {
         platform: Platform::parse("linux/amd64").unwrap(),
         image: None,
         progress: &NoProgress,
+        cache: None,
     };
     let report = stowaway_scan::scan(&Input::Path(path), &analyzers, &options)
         .unwrap()

@@ -40,6 +40,7 @@ fn scan(path: &Path, platform: &str) -> ImageReport {
         platform: Platform::parse(platform).unwrap(),
         image: None,
         progress: &NoProgress,
+        cache: None,
     };
     let mut reports =
         stowaway_scan::scan(&Input::Path(path.into()), &default_analyzers(), &options).unwrap();

@@ -449,6 +449,7 @@ fn scanned_image_reports_the_modules_where_the_binary_is() {
         platform: Platform::parse("linux/amd64").unwrap(),
         image: None,
         progress: &NoProgress,
+        cache: None,
     };
     let report = stowaway_scan::scan(&Input::Path(archive), &analyzers, &options)
         .unwrap()

@@ -36,6 +36,7 @@ fn scan(layer: LayerBuilder) -> ImageReport {
         platform: Platform::parse("linux/amd64").unwrap(),
         image: None,
         progress: &NoProgress,
+        cache: None,
     };
     stowaway_scan::scan(&Input::Path(archive), &analyzers(), &options)
         .unwrap()

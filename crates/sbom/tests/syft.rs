@@ -164,6 +164,7 @@ fn every_package_syft_reports_is_found() {
         platform: stowaway_image::Platform::parse("linux/amd64").unwrap(),
         image: None,
         progress: &NoProgress,
+        cache: None,
     };
     let report = stowaway_scan::scan(&Input::Path(archive.clone()), &all_catalogers(), &options)
         .unwrap()

@@ -2,6 +2,7 @@
 //! analyzer each file's metadata and first bytes, and hands the content to those that want it.
 //! Analyzers never open files; each file is read once whatever the number of analyzers.
 
+use serde::{Deserialize, Serialize};
 use stowaway_findings::{Finding, OsInfo, Package, PackageType, Sha256};
 
 /// How many leading bytes of every file analyzers see before they decide whether they want it.
@@ -32,7 +33,7 @@ impl FileMeta<'_> {
 }
 
 /// What an analyzer reports about a file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Output {
     /// A finding; the walker fills in its location.
     Finding(Finding),
@@ -80,5 +81,10 @@ pub trait Analyzer: Send + Sync {
     /// The version and date of the data it matches against (signatures, hash lists), if any.
     fn definitions(&self) -> Option<String> {
         None
+    }
+    /// Everything besides its id and version that its results depend on (definitions,
+    /// configuration): part of the layer cache's key, so a change re-runs it.
+    fn cache_key(&self) -> Option<String> {
+        self.definitions()
     }
 }

@@ -7,10 +7,12 @@
 //! layer, path and archive member.
 //!
 //! Analyzers implement [`Analyzer`]; the walker ([`walk`]) decides which files each one sees.
+//! Walks of layers can be kept in a [`LayerCache`] and read back on the next scan.
 
 mod analyzer;
 pub mod analyzers;
 mod assemble;
+mod cache;
 mod helper;
 mod limits;
 pub mod merge;
@@ -22,6 +24,7 @@ mod verdicts;
 pub mod walk;
 
 pub use analyzer::{Analyzer, FileMeta, HEAD_BYTES, Output};
+pub use cache::{CacheError, Cleaned, LayerCache, cache_file};
 pub use limits::Limits;
 pub use progress::{NoProgress, Progress};
 pub use source::{Input, ScanError, ScanOptions, scan};

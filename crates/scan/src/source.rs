@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 
 use rayon::prelude::*;
+use sha2::Digest as _;
 use stowaway_findings::{ImageReport, one_line};
 use stowaway_image::layer::{self, Compression, LayerDigests};
 use stowaway_image::{
@@ -18,6 +19,7 @@ use stowaway_image::{
 
 use crate::analyzer::Analyzer;
 use crate::assemble::{ScannedLayer, assemble};
+use crate::cache::{self, LayerCache};
 use crate::limits::Limits;
 use crate::nested::{self, Format};
 use crate::progress::{Progress, ProgressReader};
@@ -43,6 +45,8 @@ pub struct ScanOptions<'a> {
     /// Only the image with this tag (all when `None`).
     pub image: Option<String>,
     pub progress: &'a dyn Progress,
+    /// Where walks of layers read at random (archives on disk, layouts) are kept and looked up.
+    pub cache: Option<&'a LayerCache>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +66,7 @@ pub enum ScanError {
 }
 
 /// A layer as walked, with its digests.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct LayerScan {
     pub walk: Walk,
     /// `None` for a root filesystem, which has no blob.
@@ -191,6 +196,58 @@ fn scan_layer(
     })
 }
 
+/// The cached walk of `blob`, looked up by the digest the image declares for it and used only
+/// when the blob, read and hashed now, has that digest and size.
+fn cached_layer(
+    store: &dyn BlobStore,
+    blob: &str,
+    images: &[ImageSpec],
+    cache: &LayerCache,
+    fingerprint: &str,
+    options: &ScanOptions,
+) -> Result<Option<LayerScan>, ScanError> {
+    let declared = images
+        .iter()
+        .flat_map(|image| &image.layers)
+        .filter(|layer| layer.blob == blob)
+        .find_map(|layer| layer.blob_digest.clone().or_else(|| layer.diff_id.clone()));
+    let Some(declared) = declared else {
+        return Ok(None);
+    };
+    let Some(cached) = cache.get(fingerprint, &declared) else {
+        return Ok(None);
+    };
+    let mut reader = ProgressReader {
+        inner: store.open(blob)?,
+        progress: options.progress,
+    };
+    let mut hasher = sha2::Sha256::new();
+    let size =
+        io::copy(&mut reader, &mut HashWriter(&mut hasher)).map_err(|error| ScanError::Io {
+            input: store.input().to_string(),
+            error,
+        })?;
+    let digest = format!("sha256:{}", hex::encode(hasher.finalize()));
+    let matches = cached
+        .digests
+        .as_ref()
+        .is_some_and(|d| d.blob_digest.as_str() == digest && d.blob_size == size);
+    Ok(matches.then_some(cached))
+}
+
+/// Feeds what is written to a hasher.
+struct HashWriter<'a>(&'a mut sha2::Sha256);
+
+impl io::Write for HashWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        sha2::Digest::update(self.0, bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 fn layer_label(spec: &ImageSpec, blob: &str) -> String {
     match spec.layers.iter().position(|l| l.blob == blob) {
         Some(index) => format!("layer {index} ('{blob}')"),
@@ -217,9 +274,19 @@ fn scan_store(
     let total: u64 = blobs.iter().map(|(b, _)| store.size(b).unwrap_or(0)).sum();
     options.progress.start(Some(total), blobs.len());
     let nested_budget = AtomicU64::new(0);
+    let fingerprint = options
+        .cache
+        .map(|_| cache::fingerprint(analyzers, &options.limits));
     let scans: HashMap<String, LayerScan> = blobs
         .par_iter()
         .map(|(blob, label)| {
+            if let (Some(cache), Some(fingerprint)) = (options.cache, &fingerprint)
+                && let Some(cached) =
+                    cached_layer(store, blob, &images, cache, fingerprint, options)?
+            {
+                options.progress.layer_done();
+                return Ok((blob.clone(), cached));
+            }
             let mut reader = ProgressReader {
                 inner: store.open(blob)?,
                 progress: options.progress,
@@ -232,6 +299,9 @@ fn scan_store(
                 &options.limits,
                 &nested_budget,
             )?;
+            if let (Some(cache), Some(fingerprint)) = (options.cache, &fingerprint) {
+                cache.put(fingerprint, &scan);
+            }
             options.progress.layer_done();
             Ok((blob.clone(), scan))
         })

@@ -12,6 +12,7 @@ use std::fs::File;
 use std::io::{self, Cursor, Read, Seek, Write};
 use std::sync::atomic::AtomicU64;
 
+use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 use stowaway_findings::{EngineResult, EntryType, NotScannedCode, Sha256};
 
@@ -33,7 +34,7 @@ fn zip_failure(error: &zip::result::ZipError) -> Failure {
 }
 
 /// What a layer entry is, including the overlay markers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EntryKind {
     Fs(EntryType),
     /// `dir/.wh.name`: deletes `dir/name` of lower layers; the entry's path is `dir/name`.
@@ -42,7 +43,7 @@ pub enum EntryKind {
     Opaque,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LayerEntry {
     pub path: String,
     pub kind: EntryKind,
@@ -55,7 +56,7 @@ pub struct LayerEntry {
 }
 
 /// A file found inside an archive inside the layer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberRecord {
     pub path: String,
     pub member: String,
@@ -64,7 +65,7 @@ pub struct MemberRecord {
 }
 
 /// An analyzer's output, with the file it is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Located {
     pub path: String,
     pub member: Option<String>,
@@ -72,7 +73,7 @@ pub struct Located {
 }
 
 /// Something the walker did not scan, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {
     pub path: String,
     pub member: Option<String>,
@@ -81,7 +82,7 @@ pub struct Skipped {
 }
 
 /// What the malware engines said about one file or archive member.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileVerdicts {
     pub path: String,
     pub member: Option<String>,
@@ -89,7 +90,7 @@ pub struct FileVerdicts {
 }
 
 /// Everything the walker learned from one layer.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct Walk {
     pub entries: Vec<LayerEntry>,
     pub members: Vec<MemberRecord>,

@@ -230,6 +230,7 @@ fn scan_file(path: &Path) -> Result<Vec<ImageReport>, ScanError> {
         platform: Platform::parse("linux/amd64").expect("a platform"),
         image: None,
         progress: &NoProgress,
+        cache: None,
     };
     let analyzers = stowaway_scan::analyzers::default_analyzers();
     stowaway_scan::scan(&Input::Path(path.to_path_buf()), &analyzers, &options)

@@ -73,4 +73,12 @@ impl Analyzer for SecretsAnalyzer {
     fn definitions(&self) -> Option<String> {
         Some(self.scanner.fingerprint())
     }
+
+    fn cache_key(&self) -> Option<String> {
+        Some(format!(
+            "{} binaries={}",
+            self.scanner.fingerprint(),
+            self.binaries
+        ))
+    }
 }

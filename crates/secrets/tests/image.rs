@@ -38,6 +38,7 @@ fn scan(images: &[Image], binaries: bool) -> (ImageReport, Arc<SecretScanner>) {
         platform: Platform::parse("linux/amd64").unwrap(),
         image: None,
         progress: &NoProgress,
+        cache: None,
     };
     let report = stowaway_scan::scan(&Input::Path(path), &analyzers, &options)
         .unwrap()

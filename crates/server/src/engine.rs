@@ -101,6 +101,7 @@ impl Engines {
             platform: platform(),
             image: None,
             progress,
+            cache: None,
         };
         let images =
             stowaway_scan::scan(&Input::Path(path.to_path_buf()), &self.analyzers, &options)

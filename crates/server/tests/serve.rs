@@ -47,6 +47,7 @@ fn local_scan(archive: &[u8]) -> Report {
         platform: Platform::parse("linux/amd64").unwrap(),
         image: None,
         progress: &NoProgress,
+        cache: None,
     };
     let images = stowaway_scan::scan(&Input::Path(path), &analyzers, &options).unwrap();
     let mut report = Report {

@@ -98,6 +98,7 @@ fn scanned(image: Image) -> ImageReport {
         platform: Platform::parse("linux/amd64").unwrap(),
         image: None,
         progress: &NoProgress,
+        cache: None,
     };
     stowaway_scan::scan(&Input::Path(archive), &analyzers, &options)
         .unwrap()

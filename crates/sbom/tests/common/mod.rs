@@ -34,6 +34,7 @@ pub fn scan_images(images: &[Image], analyzers: &[Box<dyn Analyzer>]) -> ImageRe
         platform: Platform::parse("linux/amd64").unwrap(),
         image: None,
         progress: &NoProgress,
+        cache: None,
     };
     stowaway_scan::scan(&Input::Path(archive), analyzers, &options)
         .unwrap()

@@ -19,6 +19,7 @@ pub fn options() -> ScanOptions<'static> {
         platform: Platform::parse("linux/amd64").unwrap(),
         image: None,
         progress: &NoProgress,
+        cache: None,
     }
 }
 
