@@ -123,9 +123,24 @@ fn clean_is_allowed_eicar_is_blocked_and_every_format_downloads() {
         eicar_scan["summary"]
     );
     assert!(eicar_scan["summary"].as_str().unwrap().contains("malware"));
+    let secrets = secrets_archive();
+    let (status, ticket) = submit(&server, key, "", &secrets);
+    assert_eq!(status, 202, "{ticket}");
+    let secrets_scan = wait(&server, key, ticket["id"].as_str().unwrap());
+    assert_eq!(secrets_scan["verdict"], "blocked", "{secrets_scan}");
+    assert!(
+        secrets_scan["summary"].as_str().unwrap().contains("secret"),
+        "{secrets_scan}"
+    );
+    // The key itself is never stored: findings quote it masked.
+    assert!(!secrets_scan.to_string().contains(GITHUB_TOKEN));
 
     // The stored findings are exactly a local library scan's.
-    for (scan, archive) in [(&clean_scan, &clean), (&eicar_scan, &eicar)] {
+    for (scan, archive) in [
+        (&clean_scan, &clean),
+        (&eicar_scan, &eicar),
+        (&secrets_scan, &secrets),
+    ] {
         let stored: Report = serde_json::from_value(scan["report"].clone()).unwrap();
         let local = local_scan(archive);
         assert_eq!(stored.images.len(), 1);

@@ -38,6 +38,29 @@ pub fn eicar_image() -> Image {
     )
 }
 
+/// A token of GitHub's format (not a real one), split so this file holds none.
+pub const GITHUB_TOKEN: &str = concat!("ghp_", "R8fK2mQ9vXw4LpT7nYb3HcJ6dSa1EuZ0gVx5");
+
+/// A token in a file of the app and in the image's environment.
+pub fn secrets_archive() -> Vec<u8> {
+    let mut layer = LayerBuilder::new();
+    layer.file(
+        "srv/app/.env",
+        format!("DEBUG=0\nGITHUB_TOKEN={GITHUB_TOKEN}\n").as_bytes(),
+    );
+    let mut image = Image::new(
+        &["secrets:1"],
+        vec![Layer::new(
+            layer.build(),
+            Compression::Gzip,
+            "COPY app /srv/app",
+        )],
+    );
+    image.settings["User"] = "1000:1000".into();
+    image.settings["Env"] = serde_json::json!([format!("GH_TOKEN={GITHUB_TOKEN}")]);
+    docker_save_oci(&[image]).to_tar()
+}
+
 pub fn clean_archive() -> Vec<u8> {
     let mut layer = LayerBuilder::new();
     layer
