@@ -316,6 +316,7 @@ impl Client {
     ) -> Result<Submitted, ClientError> {
         let url = self.url("/api/v1/scans");
         let query = submission.query();
+        let idempotency = idempotency_key();
         let archive_error = |source| ClientError::Archive {
             path: path.to_path_buf(),
             source,
@@ -345,6 +346,7 @@ impl Client {
                 .header("Content-Type", "application/x-tar")
                 .header("Content-Length", total.to_string())
                 .header("Expect", "100-continue")
+                .header("Idempotency-Key", &idempotency)
                 .send(SendBody::from_reader(&mut body))
                 .map_err(AttemptError::Http)
         })?;
@@ -369,9 +371,11 @@ impl Client {
             url: url.clone(),
             reason: format!("serialising the submission: {e}"),
         })?;
+        let idempotency = idempotency_key();
         let response = self.send("POST", &url, None, &mut || {
             self.authorized(self.agent.post(&url))
                 .header("Content-Type", "application/json")
+                .header("Idempotency-Key", &idempotency)
                 .send(&body[..])
                 .map_err(AttemptError::Http)
         })?;
@@ -667,6 +671,21 @@ impl Read for Counting<'_> {
         (self.on_sent)(self.sent, self.total);
         Ok(n)
     }
+}
+
+/// A key the same on every attempt of one submission, so that a retry after a lost `202` gets the
+/// scan the first attempt queued instead of a second one: 16 random bytes as hex.
+fn idempotency_key() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // No OS randomness: the time and the process still make a key no other run repeats.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        return format!("{nanos:x}-{:x}", std::process::id());
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -95,6 +95,7 @@ struct Seen {
     content_type: Option<String>,
     content_length: Option<u64>,
     expect: Option<String>,
+    idempotency_key: Option<String>,
     body: Vec<u8>,
 }
 
@@ -191,6 +192,7 @@ async fn answer(State(shared): State<Arc<Shared>>, request: Request) -> Response
         content_type: text(header::CONTENT_TYPE),
         content_length: text(header::CONTENT_LENGTH).and_then(|v| v.parse().ok()),
         expect: text(header::EXPECT),
+        idempotency_key: text(header::HeaderName::from_static("idempotency-key")),
         body,
     });
     let mut response = (
@@ -415,6 +417,14 @@ fn an_upload_whose_connection_drops_is_sent_again_from_its_first_byte() {
         assert!(request.body == bytes, "an attempt sent something else");
         assert!(request.query.is_empty(), "{:?}", request.query);
     }
+    // Every attempt of one submission carries the same idempotency key (the server answers a
+    // repeat with the first attempt's scan); another submission gets another.
+    let key = seen[0].idempotency_key.clone().expect("an Idempotency-Key");
+    assert_eq!(key.len(), 32);
+    assert!(
+        seen.iter()
+            .all(|r| r.idempotency_key.as_deref() == Some(key.as_str()))
+    );
     let progress = progress.into_inner().unwrap();
     let total = bytes.len() as u64;
     assert_eq!(progress.last(), Some(&(total, total)));

@@ -147,12 +147,57 @@ fn valid_callback(url: &str) -> bool {
         .is_ok_and(|uri| matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some())
 }
 
+/// The `202` of a queued scan.
+fn accepted(id: &str) -> Response {
+    let body = json!({
+        "id": id,
+        "status_url": format!("/api/v1/scans/{id}"),
+        "report_url": format!("/api/v1/scans/{id}/report.json"),
+        "page_url": format!("/scans/{id}"),
+    });
+    (StatusCode::ACCEPTED, axum::Json(body)).into_response()
+}
+
+/// The request's `Idempotency-Key`, scoped to its API key: Ok(None) when there is none.
+fn idempotency(headers: &HeaderMap, caller: &Caller) -> Result<Option<String>, Response> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    match value.to_str() {
+        Ok(key) if (1..=128).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) => {
+            let owner = caller.0.as_ref().map_or("", |k| k.name.as_str());
+            Ok(Some(format!("{owner}:{key}")))
+        }
+        _ => Err(error(
+            StatusCode::BAD_REQUEST,
+            "Idempotency-Key: 1 to 128 visible ASCII characters",
+        )),
+    }
+}
+
 async fn submit(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Query(mut metadata): Query<BTreeMap<String, String>>,
     request: Request,
 ) -> Response {
     let shared = &state.inner;
+    // A retried submission (its 202 was lost) gets the scan the first one queued.
+    let idempotency = match idempotency(request.headers(), &caller) {
+        Ok(key) => key,
+        Err(response) => return response,
+    };
+    if let Some(key) = idempotency.clone() {
+        match db(&state, "looking up the submission", move |s| {
+            s.scan_with_idempotency(&key)
+        })
+        .await
+        {
+            Ok(Some(id)) => return accepted(&id),
+            Ok(None) => {}
+            Err(response) => return response,
+        }
+    }
     let json_body = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -249,22 +294,30 @@ async fn submit(
         Err(e) => return internal("storing the metadata", e),
     };
     let scan = id.0.clone();
-    if let Err(response) = db(&state, "storing the scan", move |s| {
-        s.insert_scan(&scan, &metadata_json, reference.as_deref())
+    match db(&state, "storing the scan", move |s| {
+        s.insert_scan(
+            &scan,
+            &metadata_json,
+            reference.as_deref(),
+            idempotency.as_deref(),
+        )
     })
     .await
     {
-        let _ = tokio::fs::remove_file(&path).await;
-        return response;
+        Ok(None) => {
+            reservation.pushed();
+            accepted(&id.0)
+        }
+        // The same submission arrived twice at once: the other one's scan stands.
+        Ok(Some(existing)) => {
+            let _ = tokio::fs::remove_file(&path).await;
+            accepted(&existing)
+        }
+        Err(response) => {
+            let _ = tokio::fs::remove_file(&path).await;
+            response
+        }
     }
-    reservation.pushed();
-    let body = json!({
-        "id": id.0,
-        "status_url": format!("/api/v1/scans/{}", id.0),
-        "report_url": format!("/api/v1/scans/{}/report.json", id.0),
-        "page_url": format!("/scans/{}", id.0),
-    });
-    (StatusCode::ACCEPTED, axum::Json(body)).into_response()
 }
 
 fn too_large(limit: u64) -> Response {

@@ -77,12 +77,17 @@ pub trait Store: Send + Sync {
     /// Deletes the key named `name`; false when there is none.
     fn delete_key(&self, name: &str) -> StoreResult<bool>;
 
+    /// Queues a new scan, unless one was queued with the same `idempotency` key: then nothing
+    /// is inserted and that scan's id is returned.
     fn insert_scan(
         &self,
         id: &str,
         metadata_json: &str,
         reference: Option<&str>,
-    ) -> StoreResult<()>;
+        idempotency: Option<&str>,
+    ) -> StoreResult<Option<String>>;
+    /// The id of the scan queued with this idempotency key, if any.
+    fn scan_with_idempotency(&self, idempotency: &str) -> StoreResult<Option<String>>;
     /// Scans waiting for a worker.
     fn queued(&self) -> StoreResult<usize>;
     /// Takes the oldest scan that is queued or whose worker's lease ran out: `scanning`, owned by

@@ -734,3 +734,50 @@ fn fifty_scans_from_ten_clients_all_end_and_a_full_queue_answers_503() {
     assert_eq!(index.matches("<tr><td>").count(), 50);
     server.stop();
 }
+
+#[test]
+fn a_repeated_submission_with_the_same_idempotency_key_gets_the_first_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let first_key = create_key(dir.path(), None, "ci", false).unwrap();
+    let other_key = create_key(dir.path(), None, "other", false).unwrap();
+    let server = Server::start(config(dir.path(), 0, 10, true)).unwrap();
+    let archive = clean_archive();
+    let post = |key: &str, idempotency: Option<&str>| {
+        let mut request = agent()
+            .post(url(&server, "/api/v1/scans"))
+            .header("apikey", key);
+        if let Some(idempotency) = idempotency {
+            request = request.header("Idempotency-Key", idempotency);
+        }
+        let mut response = request.send(&archive[..]).unwrap();
+        let status = response.status().as_u16();
+        let body: Value =
+            serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+        (status, body["id"].as_str().unwrap_or_default().to_string())
+    };
+    let (status, first) = post(&first_key, Some("job-17-attempt"));
+    assert_eq!(status, 202);
+    assert_eq!(
+        post(&first_key, Some("job-17-attempt")),
+        (202, first.clone())
+    );
+    let (_, another) = post(&first_key, Some("job-18-attempt"));
+    let (_, other_keys) = post(&other_key, Some("job-17-attempt"));
+    let (_, without) = post(&first_key, None);
+    let mut ids = vec![first, another, other_keys, without];
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(
+        ids.len(),
+        4,
+        "idempotency keys are per API key and per submission"
+    );
+    assert_eq!(post(&first_key, Some("bad key with spaces")).0, 400);
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("uploads"))
+            .unwrap()
+            .count(),
+        4
+    );
+    server.stop();
+}

@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS scans (
     error TEXT,
     metadata_json TEXT NOT NULL,
     reference TEXT,
+    idempotency TEXT UNIQUE,
     report_json TEXT,
     blocked BOOLEAN,
     summary TEXT,
@@ -157,14 +158,29 @@ impl Store for PostgresStore {
         id: &str,
         metadata_json: &str,
         reference: Option<&str>,
-    ) -> StoreResult<()> {
-        self.with(|c| {
+        idempotency: Option<&str>,
+    ) -> StoreResult<Option<String>> {
+        let inserted = self.with(|c| {
             c.execute(
-                "INSERT INTO scans (id, status, created, metadata_json, reference) VALUES ($1, 'queued', $2, $3, $4)",
-                &[&id, &now(), &metadata_json, &reference],
+                "INSERT INTO scans (id, status, created, metadata_json, reference, idempotency)
+                 VALUES ($1, 'queued', $2, $3, $4, $5) ON CONFLICT (idempotency) DO NOTHING",
+                &[&id, &now(), &metadata_json, &reference, &idempotency],
             )
         })?;
-        Ok(())
+        match (inserted, idempotency) {
+            (0, Some(key)) => self.scan_with_idempotency(key),
+            _ => Ok(None),
+        }
+    }
+
+    fn scan_with_idempotency(&self, idempotency: &str) -> StoreResult<Option<String>> {
+        self.with(|c| {
+            Ok(c.query_opt(
+                "SELECT id FROM scans WHERE idempotency = $1",
+                &[&idempotency],
+            )?
+            .map(|r| r.get(0)))
+        })
     }
 
     fn queued(&self) -> StoreResult<usize> {

@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS scans (
     error TEXT,
     metadata_json TEXT NOT NULL,
     reference TEXT,
+    idempotency TEXT UNIQUE,
     report_json TEXT,
     blocked INTEGER,
     summary TEXT,
@@ -173,12 +174,28 @@ impl Store for SqliteStore {
         id: &str,
         metadata_json: &str,
         reference: Option<&str>,
-    ) -> StoreResult<()> {
-        self.conn().execute(
-            "INSERT INTO scans (id, status, created, metadata_json, reference) VALUES (?1, 'queued', ?2, ?3, ?4)",
-            params![id, now(), metadata_json, reference],
+        idempotency: Option<&str>,
+    ) -> StoreResult<Option<String>> {
+        let inserted = self.conn().execute(
+            "INSERT INTO scans (id, status, created, metadata_json, reference, idempotency)
+             VALUES (?1, 'queued', ?2, ?3, ?4, ?5) ON CONFLICT (idempotency) DO NOTHING",
+            params![id, now(), metadata_json, reference, idempotency],
         )?;
-        Ok(())
+        match (inserted, idempotency) {
+            (0, Some(key)) => self.scan_with_idempotency(key),
+            _ => Ok(None),
+        }
+    }
+
+    fn scan_with_idempotency(&self, idempotency: &str) -> StoreResult<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT id FROM scans WHERE idempotency = ?1",
+                params![idempotency],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     fn queued(&self) -> StoreResult<usize> {
