@@ -133,6 +133,7 @@ struct ReferenceRequest {
     reference: String,
     name: Option<String>,
     fail_on: Option<String>,
+    policy: Option<String>,
     callback_url: Option<String>,
     #[serde(default)]
     metadata: BTreeMap<String, String>,
@@ -224,7 +225,7 @@ async fn submit(
                 return error(
                     StatusCode::BAD_REQUEST,
                     &format!(
-                        "the JSON body: {e} (expected {{\"reference\": \"registry/repository:tag\", \"name\", \"fail_on\", \"callback_url\", \"metadata\": {{…}}}})"
+                        "the JSON body: {e} (expected {{\"reference\": \"registry/repository:tag\", \"name\", \"fail_on\", \"policy\", \"callback_url\", \"metadata\": {{…}}}})"
                     ),
                 );
             }
@@ -236,6 +237,7 @@ async fn submit(
         for (key, value) in [
             ("name", body.name),
             ("fail_on", body.fail_on),
+            ("policy", body.policy),
             ("callback_url", body.callback_url),
         ] {
             metadata.extend(value.map(|v| (key.to_string(), v)));
@@ -247,10 +249,8 @@ async fn submit(
         }
         (Some(request), None)
     };
-    if let Some(fail_on) = metadata.get("fail_on")
-        && let Err(e) = shared.engines.policy(Some(fail_on))
-    {
-        return error(StatusCode::BAD_REQUEST, &format!("fail_on: {e}"));
+    if let Err(e) = shared.engines.policy(&metadata) {
+        return error(StatusCode::BAD_REQUEST, &format!("the policy: {e}"));
     }
     if let Some(url) = metadata.get("callback_url")
         && !valid_callback(url)

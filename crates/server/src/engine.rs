@@ -1,8 +1,10 @@
 //! The scan itself, composed as `stowaway scan` composes it: the default analyzers and
 //! catalogers, the accounts check, secrets, YARA-X's bundled rules and the heuristics over the
 //! files; then the config and name checks, secrets in the config (redacted), vulnerabilities
-//! when a database is configured, and the policy with the scan's `fail_on`.
+//! when a database is configured, and the policy the scan's metadata chooses (`policy`,
+//! `fail_on`).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -76,14 +78,35 @@ impl Engines {
             .collect()
     }
 
-    /// The policy for `fail_on` (None: the policy file's, else `high`).
-    pub fn policy(&self, fail_on: Option<&str>) -> Result<Policy, String> {
+    /// The policy a scan's metadata chooses: `policy` names `data_dir/policies/NAME.yaml` (else
+    /// `data_dir/stowaway.yaml` when there is one), `fail_on` overrides its `fail_on` (default
+    /// `high`).
+    pub fn policy(&self, metadata: &BTreeMap<String, String>) -> Result<Policy, String> {
+        let file = match metadata.get("policy") {
+            Some(name) => {
+                let valid = (1..=64).contains(&name.len())
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'));
+                let path = self
+                    .policy_dir
+                    .join("policies")
+                    .join(format!("{name}.yaml"));
+                if !valid || !path.is_file() {
+                    return Err(format!(
+                        "no policy named {name:?} (policies are the data directory's policies/NAME.yaml)"
+                    ));
+                }
+                Some(path)
+            }
+            None => None,
+        };
         let cli = CliSettings {
-            fail_on: fail_on.map(str::to_string),
+            fail_on: metadata.get("fail_on").cloned(),
             ignore_unfixed: false,
             allow_engine_failure: false,
         };
-        Policy::load(None, &cli, &[], &self.policy_dir).map_err(|e| e.to_string())
+        Policy::load(file.as_deref(), &cli, &[], &self.policy_dir).map_err(|e| e.to_string())
     }
 
     /// Scans the archive at `path`; `name` is the report's input. An error is a reason the
@@ -92,10 +115,10 @@ impl Engines {
         &self,
         path: &Path,
         name: &str,
-        fail_on: Option<&str>,
+        metadata: &BTreeMap<String, String>,
         progress: &dyn Progress,
     ) -> Result<Scanned, String> {
-        let policy = self.policy(fail_on)?;
+        let policy = self.policy(metadata)?;
         let options = ScanOptions {
             limits: Limits::default(),
             platform: platform(),

@@ -188,7 +188,6 @@ impl AppState {
         progress: &Percent,
     ) -> Result<crate::engine::Scanned, String> {
         let shared = &self.inner;
-        let fail_on = metadata.get("fail_on").map(String::as_str);
         match reference {
             Some(reference) => {
                 let mut options = PullOptions::new(platform(), shared.data_dir.join("registry"));
@@ -198,7 +197,7 @@ impl AppState {
                 let name = metadata.get("name").map_or(reference, String::as_str);
                 shared
                     .engines
-                    .scan(pulled.layout.path(), name, fail_on, progress)
+                    .scan(pulled.layout.path(), name, metadata, progress)
             }
             None => {
                 let upload: PathBuf = self.upload_path(id);
@@ -209,7 +208,7 @@ impl AppState {
                 }
                 let fallback = format!("upload {}", id.0);
                 let name = metadata.get("name").unwrap_or(&fallback);
-                shared.engines.scan(&upload, name, fail_on, progress)
+                shared.engines.scan(&upload, name, metadata, progress)
             }
         }
     }

@@ -781,3 +781,35 @@ fn a_repeated_submission_with_the_same_idempotency_key_gets_the_first_scan() {
     );
     server.stop();
 }
+
+#[test]
+fn a_named_policy_from_the_data_directory_decides_the_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("policies")).unwrap();
+    // Blocks what the default lets through: the clean image's low configuration findings.
+    std::fs::write(
+        dir.path().join("policies/strict.yaml"),
+        "fail-on: config:low\n",
+    )
+    .unwrap();
+    let server = Server::start(config(dir.path(), 1, 10, false)).unwrap();
+    let scan = |query: &str| {
+        let (status, ticket) = submit(&server, None, query, &clean_archive());
+        assert_eq!(status, 202, "{query}: {ticket}");
+        wait(&server, None, ticket["id"].as_str().unwrap())
+    };
+    assert_eq!(scan("")["verdict"], "allowed");
+    let strict = scan("?policy=strict");
+    assert_eq!(strict["verdict"], "blocked", "{strict}");
+    // fail_on still overrides the named policy's.
+    assert_eq!(scan("?policy=strict&fail_on=malware")["verdict"], "allowed");
+    for bad in [
+        "?policy=lenient",
+        "?policy=..%2Fstowaway",
+        "?fail_on=nonsense",
+    ] {
+        let (status, body) = submit(&server, None, bad, &clean_archive());
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    server.stop();
+}
