@@ -9,7 +9,10 @@ rule Npm_Install_Hook_Fetch_And_Run {
     reference = "https://attack.mitre.org/techniques/T1195/002/"
     date = "2026-12-04"
   strings:
-    $hook = /"(pre|post)?install"\s*:\s*"[^"]{0,500}(curl|wget|https?:\/\/|node\s+-e|eval\(|base64\s+-d|\|\s*(ba)?sh)[^"]{0,500}"/
+    // The script is a JSON string, so `\"` may occur in it. `node -e` alone is no sign:
+    // core-js, one of the most installed packages, runs
+    // `node -e "try{require('./postinstall')}catch(e){}"`; spawning a process is.
+    $hook = /"(pre|post)?install"\s*:\s*"([^"\\]|\\.){0,500}(curl|wget|https?:\/\/|child_process|eval\(|base64\s+-d|\|\s*(ba)?sh)/
   condition:
     filename == "package.json" and filesize < 1MB and $hook
 }
