@@ -16,7 +16,7 @@
 //!   over the files extracted beforehand (untimed), when those tools are installed;
 //!
 //! and the peak memory of (c) alone, in a child process (`--scan-only`). The results go to stdout
-//! and to `bench/RESULTS.md`; `bench/README.md` explains them and the targets.
+//! and to `bench/WALKER-RESULTS.md`; `bench/README.md` explains them and the targets.
 //!
 //! With `--sbom` it times cataloguing against Syft instead (see [`sbom`]), into
 //! `bench/SBOM-RESULTS.md`; with `--vulns` the vulnerability database's import and matching (see
@@ -86,16 +86,31 @@ struct Args {
     /// Only scan this archive and report time and peak memory (used by the bench itself).
     #[arg(long, value_name = "ARCHIVE", hide = true)]
     scan_only: Option<PathBuf>,
+    /// Only measure the physical floor of a `docker save` archive (used by bench/compare.py):
+    /// inflate every layer that is compressed and sha256 every byte, layers spread over the
+    /// cores; prints how many bytes that was.
+    #[arg(long, value_name = "ARCHIVE", hide = true)]
+    floor: Option<PathBuf>,
+    /// With --floor: inflate only, no hashing.
+    #[arg(long, requires = "floor", hide = true)]
+    floor_inflate_only: bool,
 }
 
 fn default_results() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/RESULTS.md")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/WALKER-RESULTS.md")
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if let Some(archive) = &args.scan_only {
         return measure::scan_only(archive, usize::from(args.layers));
+    }
+    if let Some(archive) = &args.floor {
+        let layers = image::locate_layers(archive)?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let bytes = measure::floor(archive, &layers, cores, !args.floor_inflate_only)?;
+        println!("bytes={bytes}");
+        return Ok(());
     }
     let mut machine = Machine::detect();
     if let Some(load) = machine

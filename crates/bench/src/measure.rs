@@ -8,7 +8,7 @@
 //! with `--scan-only`), which reports its own `VmHWM` from `/proc/self/status` before it exits,
 //! so the bench's own buffers and earlier runs do not count.
 
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufRead as _, BufReader, Read};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -134,6 +134,18 @@ pub fn inflate_parallel(
     layers: &[LayerSpan],
     threads: usize,
 ) -> anyhow::Result<u64> {
+    spread(layers, threads, |span, buf| {
+        Ok(drain(&mut decoder(archive, span)?, buf)?)
+    })
+}
+
+/// Runs `per_layer` on `threads` threads, each taking the next layer not yet taken, with a
+/// scratch buffer of its own; returns the sum of what it returned.
+fn spread(
+    layers: &[LayerSpan],
+    threads: usize,
+    per_layer: impl Fn(&LayerSpan, &mut [u8]) -> anyhow::Result<u64> + Sync,
+) -> anyhow::Result<u64> {
     let next = AtomicUsize::new(0);
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads.clamp(1, layers.len().max(1)))
@@ -142,8 +154,8 @@ pub fn inflate_parallel(
                     let mut buf = vec![0; BUF];
                     let mut total = 0;
                     while let Some(span) = layers.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        total += drain(&mut decoder(archive, span)?, &mut buf)
-                            .with_context(|| format!("inflating {}", span.name))?;
+                        total += per_layer(span, &mut buf)
+                            .with_context(|| format!("reading {}", span.name))?;
                     }
                     Ok::<u64, anyhow::Error>(total)
                 })
@@ -153,8 +165,47 @@ pub fn inflate_parallel(
         for worker in workers {
             total += worker
                 .join()
-                .unwrap_or_else(|_| Err(anyhow::anyhow!("an inflating thread panicked")))?;
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("a layer thread panicked")))?;
         }
+        Ok(total)
+    })
+}
+
+/// The physical floor of any `docker save` archive: each layer blob read from its place in the
+/// archive, inflated with flate2 when it is gzip, and (with `hash`) every uncompressed byte
+/// sha256-hashed; layers spread over `threads` threads as in [`inflate_parallel`]. Returns the
+/// uncompressed bytes.
+pub fn floor(
+    archive: &Path,
+    layers: &[LayerSpan],
+    threads: usize,
+    hash: bool,
+) -> anyhow::Result<u64> {
+    spread(layers, threads, |span, buf| {
+        let mut blob = BufReader::with_capacity(BUF, open_span(archive, span)?);
+        let gzip = blob.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+        let mut reader: Box<dyn Read> = if gzip {
+            Box::new(MultiGzDecoder::new(blob))
+        } else {
+            Box::new(blob)
+        };
+        if !hash {
+            return Ok(drain(&mut reader, buf)?);
+        }
+        let mut hasher = Sha256::new();
+        let mut total = 0;
+        loop {
+            match reader.read(buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    hasher.update(&buf[..n]);
+                    total += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        std::hint::black_box(hasher.finalize());
         Ok(total)
     })
 }
