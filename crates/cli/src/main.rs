@@ -1009,7 +1009,11 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
             .inspect_err(|e| eprintln!("stowaway: warning: scanning without the layer cache: {e}"))
             .ok()
     });
-    let mut report = run(&args.input, &analyzers, layers.as_ref())?;
+    let mut report = std::thread::scope(|scope| {
+        // The look-alike indexes are built while the layers are walked.
+        scope.spawn(|| names.prepare());
+        run(&args.input, &analyzers, layers.as_ref())
+    })?;
     for image in &mut report.images {
         check_and_redact(image, &enabled, &names, config_secrets.as_deref());
     }

@@ -39,8 +39,12 @@ use stowaway_findings::Report;
 
 /// Writes the JSON report, pretty-printed, ending with a newline, as it is serialised.
 pub fn write_json(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, report)?;
-    out.write_all(b"\n")
+    // serde_json writes a few bytes at a time: into a buffer of a concrete type they are inlined
+    // copies, where through `dyn Write` each would be a call (a third of the time, measured).
+    let mut buffered = io::BufWriter::with_capacity(1 << 20, out);
+    serde_json::to_writer_pretty(&mut buffered, report)?;
+    buffered.write_all(b"\n")?;
+    buffered.flush()
 }
 
 /// The JSON Schema of the JSON report.

@@ -139,7 +139,7 @@ pub fn walk_with_helper(
     walk: impl FnOnce(&mut Walker<'_>) -> io::Result<()>,
 ) -> io::Result<Walk> {
     std::thread::scope(|scope| {
-        let (jobs, incoming) = std::sync::mpsc::sync_channel(helper::QUEUED_FILES);
+        let (jobs, incoming) = std::sync::mpsc::sync_channel(helper::QUEUED_BATCHES);
         let (finished, done) = std::sync::mpsc::channel();
         let thread = scope.spawn(move || helper::serve(analyzers, incoming, finished));
         let mut walker = Walker::new(analyzers, limits, nested_budget);
