@@ -1,7 +1,7 @@
 //! The layer cache through the CLI: a warm scan reads every layer from the cache and reports
 //! exactly what the cold scan did; a layer whose bytes changed under the same declared digest is
-//! scanned again, never served from the cache; `--no-cache` leaves it alone; `cache clean`
-//! empties it.
+//! scanned again, never served from the cache, even when the archive is rewritten in place with
+//! its modification time set back; `--no-cache` leaves it alone; `cache clean` empties it.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -89,6 +89,14 @@ fn cached(cache: &Path) -> Vec<(String, i64)> {
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// How many file stamps the cache keeps (blobs it need not read again while their file is
+/// unchanged).
+fn stamps(cache: &Path) -> i64 {
+    let db = rusqlite::Connection::open(cache.join("layers/layers.sqlite")).unwrap();
+    db.query_row("SELECT count(*) FROM stamps", [], |r| r.get(0))
         .unwrap()
 }
 
@@ -192,4 +200,73 @@ fn a_layer_changed_under_the_same_declared_digest_is_scanned_again() {
         before["images"][0]["layers"][0]["integrity"]
     );
     assert!(!text.contains("pkg:deb/debian/openssl"));
+}
+
+#[test]
+fn an_archive_rewritten_in_place_is_read_again_whatever_its_times_say() {
+    let work = tempfile::tempdir().unwrap();
+    let cache = work.path().join("cache");
+    let archive = write(work.path(), "image.tar", &docker_save_oci(&[image()]));
+    // Files changed in the last two seconds get no stamp.
+    let settle = || std::thread::sleep(std::time::Duration::from_millis(2100));
+    settle();
+    let scan = || {
+        report(&stowaway(
+            &cache,
+            &["scan", "--format", "json", "-q", &archive],
+        ))
+    };
+    let cold = scan();
+    assert_eq!(
+        stamps(&cache),
+        3,
+        "one stamp per layer of a settled archive"
+    );
+    assert_eq!(
+        scan(),
+        cold,
+        "the stamped layers, not read again, report the same"
+    );
+
+    // One byte of the uncompressed layer's readme changes, in the same file (same inode, same
+    // size), and the modification time is set back to what it was.
+    let bytes = std::fs::read(&archive).unwrap();
+    let hits: Vec<usize> = bytes
+        .windows(6)
+        .enumerate()
+        .filter(|(_, w)| *w == b"hello\n")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(hits.len(), 1, "the readme's text is in the archive once");
+    let modified = std::fs::metadata(&archive).unwrap().modified().unwrap();
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&archive)
+        .unwrap();
+    std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(hits[0] as u64)).unwrap();
+    std::io::Write::write_all(&mut file, b"j").unwrap();
+    drop(file);
+    let since_epoch = modified.duration_since(std::time::UNIX_EPOCH).unwrap();
+    let touched = Command::new("touch")
+        .arg("-d")
+        .arg(format!(
+            "@{}.{:09}",
+            since_epoch.as_secs(),
+            since_epoch.subsec_nanos()
+        ))
+        .arg(&archive)
+        .status()
+        .unwrap();
+    assert!(touched.success());
+    assert_eq!(
+        std::fs::metadata(&archive).unwrap().modified().unwrap(),
+        modified
+    );
+    settle();
+    let after = scan();
+    assert_eq!(
+        after["images"][0]["layers"][1]["integrity"], "mismatch",
+        "the rewritten layer was served from the cache"
+    );
+    assert_eq!(cold["images"][0]["layers"][1]["integrity"], "verified");
 }

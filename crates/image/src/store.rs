@@ -35,6 +35,13 @@ pub trait BlobStore: Sync {
     /// The member's stored size.
     fn size(&self, name: &str) -> Result<u64, ImageError>;
 
+    /// What identifies the member's bytes on disk as they are now: the holding file's device,
+    /// inode, size, modification and change times, and where in it the member lies. `None` when
+    /// they are not a span of a file, or the file changed too recently to tell.
+    fn stamp(&self, _name: &str) -> Option<String> {
+        None
+    }
+
     /// Reads a JSON member whole, refusing any larger than [`MAX_JSON_BYTES`].
     fn read_small(&self, name: &str) -> Result<Vec<u8>, ImageError> {
         let size = self.size(name)?;
@@ -198,6 +205,16 @@ impl BlobStore for TarStore {
     fn size(&self, name: &str) -> Result<u64, ImageError> {
         Ok(self.span(name)?.size)
     }
+
+    fn stamp(&self, name: &str) -> Option<String> {
+        let span = self.span(name).ok()?;
+        Some(format!(
+            "{} bytes {}+{}",
+            file_stamp(&self.path)?,
+            span.offset,
+            span.size
+        ))
+    }
 }
 
 /// An OCI image layout directory. Members resolve only to files inside it.
@@ -255,6 +272,46 @@ impl BlobStore for DirStore {
             .map_err(|e| ImageError::io(path.display().to_string(), e))?;
         Ok(meta.len())
     }
+
+    fn stamp(&self, name: &str) -> Option<String> {
+        file_stamp(&self.existing(name).ok()?)
+    }
+}
+
+/// Seconds a file's times must lie in the past for its stamp to be trusted: a file rewritten
+/// within the same tick of a coarse clock keeps its times (git's "racy" files).
+const STAMP_SETTLE_SECS: u64 = 2;
+
+/// The state of the file at `path`: its device, inode, size, and modification and change
+/// times in nanoseconds. Writing the file changes its change time, which no user can set back
+/// (`utimes` sets it to now), so an equal stamp later means the same bytes. `None` when the
+/// file cannot be read, or changed less than [`STAMP_SETTLE_SECS`] ago.
+#[cfg(unix)]
+fn file_stamp(path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    let nanos = |secs: i64, nsecs: i64| i128::from(secs) * 1_000_000_000 + i128::from(nsecs);
+    let modified = nanos(meta.mtime(), meta.mtime_nsec());
+    let changed = nanos(meta.ctime(), meta.ctime_nsec());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_nanos() as i128;
+    let settled = i128::from(STAMP_SETTLE_SECS) * 1_000_000_000;
+    (now - modified.max(changed) >= settled).then(|| {
+        format!(
+            "dev {} ino {} size {} mtime {modified} ctime {changed}",
+            meta.dev(),
+            meta.ino(),
+            meta.len()
+        )
+    })
+}
+
+/// No stamps where file times cannot be trusted the same way.
+#[cfg(not(unix))]
+fn file_stamp(_path: &Path) -> Option<String> {
+    None
 }
 
 /// What remains of an archive read as a stream: the JSON members, the names of the blobs that

@@ -7,6 +7,12 @@
 //!   hash lists, secret rules, skipped checks), the limits, and this crate's version.
 //! - A hit is trusted only after the blob is read and hashed again and its digest and size match:
 //!   the image's own claims (blob names, manifests) choose what to look up, never what is used.
+//!   The one exception is a blob this cache has seen hashed in a file that has not changed since:
+//!   for each blob read from a file, the file's stamp (device, inode, size, modification and
+//!   change times, the blob's place in it) is kept with the digest the read computed, and a blob
+//!   whose stamp is the same now is not read again. Writing a file changes its change time, which
+//!   cannot be set back, and files changed in the last seconds get no stamp (a coarse clock could
+//!   give two writes the same time), so an equal stamp means the same bytes.
 //! - Only what the walk produced is cached; the image assembly, the configuration checks,
 //!   vulnerability matching and the policy run on every scan, so a newer vulnerability database
 //!   or policy applies to cached layers too.
@@ -37,7 +43,16 @@ CREATE TABLE IF NOT EXISTS layers (
     used INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS layers_used ON layers(used);
+CREATE TABLE IF NOT EXISTS stamps (
+    stamp TEXT PRIMARY KEY,
+    digest TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    used INTEGER NOT NULL
+);
 ";
+
+/// Stamps kept at most; beyond, the least recently used go.
+const MAX_STAMPS: i64 = 10_000;
 
 /// Why the cache could not be opened or cleaned.
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +148,7 @@ impl LayerCache {
             )
             .map_err(failed)?;
         conn.execute("DELETE FROM layers", []).map_err(failed)?;
+        conn.execute("DELETE FROM stamps", []).map_err(failed)?;
         conn.execute_batch("VACUUM").map_err(failed)?;
         Ok(Cleaned {
             layers: layers as u64,
@@ -164,6 +180,39 @@ impl LayerCache {
         drop(conn);
         let json = zstd::decode_all(&value[..]).ok()?;
         serde_json::from_slice(&json).ok()
+    }
+
+    /// The digest and size a read of the blob stamped `stamp` computed, when this cache saw
+    /// one.
+    pub(crate) fn stamped(&self, stamp: &str) -> Option<(String, u64)> {
+        let conn = self.conn();
+        let found: (String, i64) = conn
+            .query_row(
+                "SELECT digest, size FROM stamps WHERE stamp = ?1",
+                params![stamp],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .ok()??;
+        let _ = conn.execute(
+            "UPDATE stamps SET used = ?2 WHERE stamp = ?1",
+            params![stamp, now_millis()],
+        );
+        Some((found.0, found.1 as u64))
+    }
+
+    /// Keeps what a read of the blob stamped `stamp` computed. Failures only cost a future read.
+    pub(crate) fn stamp(&self, stamp: &str, digest: &Digest, size: u64) {
+        let conn = self.conn();
+        let _ = conn.execute(
+            "INSERT OR REPLACE INTO stamps (stamp, digest, size, used) VALUES (?1, ?2, ?3, ?4)",
+            params![stamp, digest.as_str(), size as i64, now_millis()],
+        );
+        let _ = conn.execute(
+            "DELETE FROM stamps WHERE stamp NOT IN
+                (SELECT stamp FROM stamps ORDER BY used DESC LIMIT ?1)",
+            params![MAX_STAMPS],
+        );
     }
 
     /// Keeps `scan` under its blob's computed digest, then evicts the least recently used layers
@@ -285,5 +334,21 @@ mod tests {
 
         assert_eq!(LayerCache::clean(dir.path()).unwrap().layers, 2);
         assert!(cache.get("f", &blob(1)).is_none());
+    }
+
+    #[test]
+    fn stamps_round_trip_and_go_with_a_clean() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = LayerCache::open(dir.path(), 1 << 20).unwrap();
+        let digest = scan(1, 1).digests.unwrap().blob_digest;
+        assert_eq!(cache.stamped("dev 1 ino 2"), None);
+        cache.stamp("dev 1 ino 2", &digest, 10);
+        assert_eq!(
+            cache.stamped("dev 1 ino 2"),
+            Some((digest.as_str().to_string(), 10))
+        );
+        assert_eq!(cache.stamped("dev 1 ino 3"), None);
+        LayerCache::clean(dir.path()).unwrap();
+        assert_eq!(cache.stamped("dev 1 ino 2"), None);
     }
 }

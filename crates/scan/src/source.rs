@@ -13,8 +13,8 @@ use sha2::Digest as _;
 use stowaway_findings::{ImageReport, one_line};
 use stowaway_image::layer::{self, Compression, LayerDigests};
 use stowaway_image::{
-    BlobStore, DirStore, ImageError, ImageSpec, Platform, TarStore, read_stream, resolve_images,
-    select_images,
+    BlobStore, Digest, DirStore, ImageError, ImageSpec, Platform, TarStore, read_stream,
+    resolve_images, select_images,
 };
 
 use crate::analyzer::Analyzer;
@@ -197,7 +197,8 @@ fn scan_layer(
 }
 
 /// The cached walk of `blob`, looked up by the digest the image declares for it and used only
-/// when the blob, read and hashed now, has that digest and size.
+/// when the blob, read and hashed now, has that digest and size, or when the cache saw it hashed
+/// to that digest and size in a file that has not changed since (see [`crate::cache`]).
 fn cached_layer(
     store: &dyn BlobStore,
     blob: &str,
@@ -217,6 +218,17 @@ fn cached_layer(
     let Some(cached) = cache.get(fingerprint, &declared) else {
         return Ok(None);
     };
+    let is_cached = |digest: &str, size: u64| {
+        cached
+            .digests
+            .as_ref()
+            .is_some_and(|d| d.blob_digest.as_str() == digest && d.blob_size == size)
+    };
+    let stamp = store.stamp(blob);
+    if let Some((digest, size)) = stamp.as_deref().and_then(|s| cache.stamped(s)) {
+        options.progress.advance(size);
+        return Ok(is_cached(&digest, size).then_some(cached));
+    }
     let mut reader = ProgressReader {
         inner: store.open(blob)?,
         progress: options.progress,
@@ -242,12 +254,26 @@ fn cached_layer(
             }
         }
     }
-    let digest = format!("sha256:{}", hex::encode(hasher.finalize()));
-    let matches = cached
-        .digests
-        .as_ref()
-        .is_some_and(|d| d.blob_digest.as_str() == digest && d.blob_size == size);
-    Ok(matches.then_some(cached))
+    let digest = Digest::from_sha256(hasher);
+    remember_stamp(store, blob, stamp, cache, &digest, size);
+    Ok(is_cached(digest.as_str(), size).then_some(cached))
+}
+
+/// Keeps `stamp` (taken before `blob` was read) with what the read computed, when the blob's
+/// file is still as it was: a file written during the read gets no stamp.
+fn remember_stamp(
+    store: &dyn BlobStore,
+    blob: &str,
+    stamp: Option<String>,
+    cache: &LayerCache,
+    digest: &Digest,
+    size: u64,
+) {
+    if let Some(stamp) = stamp
+        && store.stamp(blob).as_ref() == Some(&stamp)
+    {
+        cache.stamp(&stamp, digest, size);
+    }
 }
 
 fn layer_label(spec: &ImageSpec, blob: &str) -> String {
@@ -292,6 +318,7 @@ fn scan_store(
                 options.progress.layer_done();
                 return Ok((blob.clone(), cached));
             }
+            let stamp = options.cache.and_then(|_| store.stamp(blob));
             let mut reader = ProgressReader {
                 inner: store.open(blob)?,
                 progress: options.progress,
@@ -306,6 +333,10 @@ fn scan_store(
             )?;
             if let (Some(cache), Some(fingerprint)) = (options.cache, &fingerprint) {
                 cache.put(fingerprint, &scan);
+                if let Some(digests) = &scan.digests {
+                    let (digest, size) = (&digests.blob_digest, digests.blob_size);
+                    remember_stamp(store, blob, stamp, cache, digest, size);
+                }
             }
             options.progress.layer_done();
             Ok((blob.clone(), scan))
