@@ -436,9 +436,10 @@ def check_stowaway(path: Path) -> str:
     kinds: dict[str, int] = {}
     for finding in findings:
         kinds[finding["kind"]] = kinds.get(finding["kind"], 0) + 1
-    text = json.dumps(findings)
-    if "eicar.com" not in text or TOKEN[:12] not in text and "GITHUB" not in text.upper():
-        raise SystemExit(f"stowaway missed EICAR or the token: {kinds}")
+    found = {(f["kind"], (f.get("location") or {}).get("path")) for f in findings}
+    for expected in (("malware", "srv/app/eicar.com"), ("secret", "srv/app/config/deploy.env")):
+        if expected not in found:
+            raise SystemExit(f"stowaway has no {expected[0]} finding in {expected[1]}: {kinds}")
     packages = len(image.get("packages", []))
     files = image.get("malware", {}).get("files_scanned", 0)
     if packages < 300:
@@ -469,9 +470,10 @@ def check_trivy_packages(path: Path) -> str:
 
 def check_trivy_secrets(path: Path) -> str:
     results = json.loads(path.read_text()).get("Results", [])
-    secrets = [s for r in results for s in r.get("Secrets", [])]
-    if not any(TOKEN in json.dumps(s) or "github" in json.dumps(s).lower() for s in secrets):
-        raise SystemExit("trivy did not find the GitHub token")
+    secrets = [(r["Target"], s) for r in results for s in r.get("Secrets", [])]
+    if not any(target.endswith("srv/app/config/deploy.env") and s.get("RuleID") == "github-pat"
+               for target, s in secrets):
+        raise SystemExit("trivy did not find the GitHub token in srv/app/config/deploy.env")
     return f"{len(secrets)} secrets"
 
 
@@ -484,9 +486,13 @@ def check_infected(label: str):
     return check
 
 
-def check_floor(path: Path) -> str:
-    text = path.read_text().strip()
-    return f"{int(text.split('=')[1]):,} bytes"
+def check_floor(expected: int):
+    def check(path: Path) -> str:
+        read = int(path.read_text().strip().split("=")[1])
+        if read != expected:
+            raise SystemExit(f"the floor read {read} bytes of layers, not {expected}")
+        return f"{read:,} bytes"
+    return check
 
 
 # --------------------------------------------------------------------------------------------
@@ -565,14 +571,14 @@ def main() -> int:
             ["yara", "-r", "-w", "-N", "-p", str(cores), "-d", "filepath=", "-d", "filename=",
              *map(str, rules), str(rootfs)], check_infected("yara")),
         Row("floor", "floor", "read every layer, sha256 every byte", [str(bench), "--floor",
-                                                                      str(archive)], check_floor),
+                                                                      str(archive)], check_floor(uncompressed)),
         Row("s-cold-gz", "stowaway, cold cache, gzip", "full scan, empty cache directory",
             scan(archive_gz), check_stowaway, env={"STOWAWAY_CACHE_DIR": str(runs / "cache-gz")},
             before=fresh("cache-gz"), ok_codes=(0, 1)),
         Row("floor-gz", "floor, gzip", "inflate every layer, sha256 every byte",
-            [str(bench), "--floor", str(archive_gz)], check_floor),
+            [str(bench), "--floor", str(archive_gz)], check_floor(uncompressed)),
         Row("inflate-gz", "inflate only, gzip", f"inflate every layer on {cores} threads",
-            [str(bench), "--floor", str(archive_gz), "--floor-inflate-only"], check_floor),
+            [str(bench), "--floor", str(archive_gz), "--floor-inflate-only"], check_floor(uncompressed)),
     ]
     skip = {s for s in args.skip.split(",") if s}
     rows = [r for r in rows if r.key not in skip]

@@ -76,9 +76,19 @@ impl<R: Read> DigestReader<R> {
         self.bytes
     }
 
-    /// Reads the rest of the input, then returns the digest of everything and its length.
+    /// Reads the rest of the input, then returns the digest of everything and its length. Reads
+    /// are of 128 KiB: io::copy's 8 KiB would make a syscall per 8 KiB of a gigabyte layer, and
+    /// much larger ones leave the CPU cache before they are hashed.
     pub fn finish(mut self) -> io::Result<(Digest, u64)> {
-        io::copy(&mut self, &mut io::sink())?;
+        let mut buf = vec![0; 128 << 10];
+        loop {
+            match self.read(&mut buf) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
         Ok((Digest::from_sha256(self.hash), self.bytes))
     }
 }

@@ -9,12 +9,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 
 use rayon::prelude::*;
-use sha2::Digest as _;
 use stowaway_findings::{ImageReport, one_line};
 use stowaway_image::layer::{self, Compression, LayerDigests};
 use stowaway_image::{
-    BlobStore, Digest, DirStore, ImageError, ImageSpec, Platform, TarStore, read_stream,
-    resolve_images, select_images,
+    BlobStore, Digest, DigestReader, DirStore, ImageError, ImageSpec, Platform, TarStore,
+    read_stream, resolve_images, select_images,
 };
 
 use crate::analyzer::Analyzer;
@@ -229,32 +228,16 @@ fn cached_layer(
         options.progress.advance(size);
         return Ok(is_cached(&digest, size).then_some(cached));
     }
-    let mut reader = ProgressReader {
+    let reader = ProgressReader {
         inner: store.open(blob)?,
         progress: options.progress,
     };
-    let mut hasher = sha2::Sha256::new();
-    // Reads of 128 KiB: io::copy's 8 KiB would make a syscall per 8 KiB of a gigabyte, and
-    // much larger ones leave the CPU cache before they are hashed.
-    let mut buf = vec![0; 128 << 10];
-    let mut size = 0u64;
-    loop {
-        match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                sha2::Digest::update(&mut hasher, &buf[..n]);
-                size += n as u64;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(error) => {
-                return Err(ScanError::Io {
-                    input: store.input().to_string(),
-                    error,
-                });
-            }
-        }
-    }
-    let digest = Digest::from_sha256(hasher);
+    let (digest, size) = DigestReader::new(reader)
+        .finish()
+        .map_err(|error| ScanError::Io {
+            input: store.input().to_string(),
+            error,
+        })?;
     remember_stamp(store, blob, stamp, cache, &digest, size);
     Ok(is_cached(digest.as_str(), size).then_some(cached))
 }
