@@ -4,6 +4,7 @@
 
 mod progress;
 mod remote;
+mod write_behind;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -24,6 +25,7 @@ use stowaway_scan::{
 use stowaway_secrets::{SecretScanner, SecretsAnalyzer, SecretsConfig};
 use stowaway_typosquat::{ImageNames, bundled_official_images, parse_list};
 use stowaway_vulndb::{Database, MatchOptions, UpdateOutcome, check_report, not_checked};
+use write_behind::write_behind;
 
 #[derive(Parser)]
 #[command(
@@ -785,23 +787,19 @@ fn run(
     })
 }
 
-/// Writes with `render` to FILE, or to stdout when there is none (a closed pipe is no error).
+/// Writes with `render` to FILE, or to stdout when there is none (a closed pipe is no error),
+/// from a thread of its own while `render` goes on.
 fn emit(
     output: Option<&std::path::Path>,
-    render: impl Fn(&mut dyn Write) -> std::io::Result<()>,
+    render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
     match output {
         Some(path) => {
-            let written = std::fs::File::create(path).and_then(|file| {
-                let mut out = std::io::BufWriter::new(file);
-                render(&mut out)?;
-                out.flush()
-            });
+            let written = std::fs::File::create(path).and_then(|file| write_behind(file, render));
             written.with_context(|| format!("writing {}", path.display()))?;
         }
         None => {
-            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-            let _ = render(&mut stdout).and_then(|()| stdout.flush());
+            let _ = write_behind(std::io::stdout(), render);
         }
     }
     Ok(())

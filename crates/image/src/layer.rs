@@ -7,8 +7,10 @@
 //! calling thread reads the blob and hashes it, a second inflates, a third hashes the inflated
 //! chunks (the diff id) as they pass, a fourth parses the tar, hashes the files and runs the
 //! analyzers. The inflating thread does nothing else, so one dominant layer goes as fast as it can
-//! be inflated, and the walking thread — the busiest when the malware engines run — does not also
-//! hash the whole stream.
+//! be inflated. An uncompressed layer is the same pipeline without the inflating: the calling
+//! thread reads the blob in large chunks, a second hashes them, a third walks the tar. Either way
+//! the walking thread — the busiest when the malware engines run — does not also hash the whole
+//! stream, and reads the tar's 512-byte headers from memory, not with a system call each.
 
 use std::io::{self, BufRead, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -85,7 +87,8 @@ const RATIO_FLOOR: u64 = 1 << 20;
 /// returns, the rest of the stream is read so that the digests cover every byte. Bounds are
 /// enforced on the uncompressed stream: exceeding one is an error naming the bound.
 ///
-/// For a compressed blob, `read_tar` runs on a thread of its own, and inflating on another.
+/// `read_tar` runs on a thread of its own, the hashing of the tar stream on another, and for a
+/// compressed blob the inflating on a third; the calling thread reads the blob.
 pub fn decode<T: Send>(
     blob: &mut dyn Read,
     limits: LayerLimits,
@@ -99,74 +102,61 @@ pub fn decode<T: Send>(
             "not a layer: neither a tar archive nor gzip or zstd compressed",
         )
     })?;
-    let raw = DigestReader::new(io::Cursor::new(head).chain(blob));
-    if compression == Compression::None {
-        let mut tar = Bounded::new(raw, limits, None);
-        let value = read_tar(&mut tar)?;
-        let (digest, size) = tar.into_inner().finish()?;
-        return Ok((
-            value,
-            LayerDigests {
-                compression,
-                blob_digest: digest.clone(),
-                blob_size: size,
-                diff_id: digest,
-                uncompressed_size: size,
-            },
-        ));
-    }
+    let mut raw = io::Cursor::new(head).chain(blob);
 
     let compressed_bytes = AtomicU64::new(0);
     let compressed = &compressed_bytes;
     thread::scope(|scope| {
-        let (raw_writer, raw_reader) = pipe();
         let (tar_writer, relay, tar_reader) = hashing_pipe();
         let walker = scope.spawn(move || {
-            let mut tar = Bounded::new(tar_reader, limits, Some(compressed));
+            // The ratio bounds only what was inflated.
+            let ratio = (compression != Compression::None).then_some(compressed);
+            let mut tar = Bounded::new(tar_reader, limits, ratio);
             let value = read_tar(&mut tar)?;
             // The rest, so that the bounds and the diff id cover every byte.
             io::copy(&mut tar, &mut io::sink())?;
             Ok::<_, io::Error>(value)
         });
         let hasher = scope.spawn(move || relay.run());
-        let inflater = scope.spawn(move || {
-            let mut decoder: Box<dyn Read> = match compression {
-                Compression::Zstd => {
-                    Box::new(zstd::stream::read::Decoder::with_buffer(raw_reader)?)
-                }
-                _ => Box::new(flate2::bufread::MultiGzDecoder::new(raw_reader)),
+        // The blob read and, when it is compressed, inflated; its digest and size when they
+        // differ from the diff id's.
+        let read = if compression == Compression::None {
+            tar_writer.pump(&mut raw, |e| e).map(|()| None)
+        } else {
+            let (raw_writer, raw_reader) = pipe();
+            let inflater = scope.spawn(move || {
+                let mut decoder: Box<dyn Read> = match compression {
+                    Compression::Zstd => {
+                        Box::new(zstd::stream::read::Decoder::with_buffer(raw_reader)?)
+                    }
+                    _ => Box::new(flate2::bufread::MultiGzDecoder::new(raw_reader)),
+                };
+                tar_writer.pump(&mut decoder, |e| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!(
+                            "{} stream is corrupt or truncated: {e}",
+                            compression.as_str()
+                        ),
+                    )
+                })
+            });
+            let mut counted = Counting {
+                inner: DigestReader::new(raw),
+                counter: compressed,
             };
-            tar_writer.pump(&mut decoder, |e| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!(
-                        "{} stream is corrupt or truncated: {e}",
-                        compression.as_str()
-                    ),
-                )
-            })
-        });
-        let mut counted = Counting {
-            inner: raw,
-            counter: compressed,
+            let read = raw_writer.pump(&mut counted, |e| e);
+            // The inflater's error comes before the reader's: it names the compression.
+            join(inflater)
+                .and(read)
+                .and_then(|()| counted.inner.finish().map(Some))
         };
-        let read = raw_writer.pump(&mut counted, |e| e);
-        // A panic there is a bug: let it be one here too, not an error about the layer.
-        let walked = walker
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        let inflated = inflater
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        let hashed = hasher
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         // The walker's error comes first: when it stops early, the others only see that.
-        let value = walked?;
-        inflated?;
+        let value = join(walker)?;
+        let hashed = join(hasher);
+        let blob = read?;
         let (diff_id, uncompressed_size) = hashed?;
-        read?;
-        let (blob_digest, blob_size) = counted.inner.finish()?;
+        let (blob_digest, blob_size) = blob.unwrap_or_else(|| (diff_id.clone(), uncompressed_size));
         Ok((
             value,
             LayerDigests {
@@ -178,6 +168,14 @@ pub fn decode<T: Send>(
             },
         ))
     })
+}
+
+/// The result of a pipeline thread. A panic there is a bug: let it be one here too, not an
+/// error about the layer.
+fn join<T>(handle: thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 struct Counting<'a, R> {
@@ -373,10 +371,6 @@ impl<'a, R: Read> Bounded<'a, R> {
             read: 0,
             compressed,
         }
-    }
-
-    fn into_inner(self) -> R {
-        self.inner
     }
 }
 

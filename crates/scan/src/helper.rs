@@ -28,7 +28,7 @@ const BATCH_FILES: usize = 32;
 const BATCH_BYTES: usize = 256 << 10;
 
 /// Content handed to the helper and not analysed yet, at most (one file may be larger).
-pub(crate) const IN_FLIGHT_BYTES: usize = 64 << 20;
+pub(crate) const IN_FLIGHT_BYTES: usize = 16 << 20;
 
 /// A file for the helper.
 pub(crate) struct Job {

@@ -8,31 +8,46 @@ use stowaway_findings::{EntryType, FileStatus};
 
 use crate::walk::{EntryKind, LayerEntry};
 
+/// The current filesystem: path → (layer, entry) of the entry that provides it.
+type Current<'a> = BTreeMap<&'a str, (usize, usize)>;
+
 /// Takes `prefix` (when `include_self`) and everything under `prefix/` out of the current
-/// filesystem, marking what it takes with `status`.
+/// filesystem, marking what it takes with `status`. `under` is scratch space for `prefix/`.
 fn remove(
-    current: &mut BTreeMap<String, (usize, usize)>,
+    current: &mut Current,
     result: &mut [Vec<FileStatus>],
     prefix: &str,
     include_self: bool,
     status: FileStatus,
+    under: &mut String,
 ) {
-    let under = format!("{prefix}/");
-    let doomed: Vec<String> = if prefix.is_empty() {
-        current.keys().cloned().collect()
-    } else {
-        // `a/` sorts after `a-b`, so children are a range of their own.
-        let children = current
-            .range(under.clone()..)
-            .take_while(|(path, _)| path.starts_with(&under))
-            .map(|(path, _)| path.clone());
-        let itself = (include_self && current.contains_key(prefix)).then(|| prefix.to_string());
-        itself.into_iter().chain(children).collect()
-    };
-    for path in doomed {
-        if let Some((l, e)) = current.remove(&path) {
+    let mut take = |path: &str, current: &mut Current| {
+        if let Some((l, e)) = current.remove(path) {
             result[l][e] = status;
         }
+    };
+    if prefix.is_empty() {
+        while let Some((&path, _)) = current.first_key_value() {
+            take(path, current);
+        }
+        return;
+    }
+    if include_self {
+        take(prefix, current);
+    }
+    under.clear();
+    under.push_str(prefix);
+    under.push('/');
+    // `a/` sorts after `a-b`, so children are a range of their own.
+    while let Some((&child, _)) = current
+        .range::<str, _>((
+            std::ops::Bound::Included(under.as_str()),
+            std::ops::Bound::Unbounded,
+        ))
+        .next()
+        .filter(|(path, _)| path.starts_with(under.as_str()))
+    {
+        take(child, current);
     }
 }
 
@@ -43,20 +58,27 @@ pub fn statuses(layers: &[&[LayerEntry]]) -> Vec<Vec<FileStatus>> {
         .iter()
         .map(|entries| vec![FileStatus::Present; entries.len()])
         .collect();
-    // The current filesystem: path → (layer, entry) of the entry that provides it.
-    let mut current: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut current = Current::new();
+    let mut under = String::new();
 
     for (layer, entries) in layers.iter().enumerate() {
         let removed = FileStatus::Removed { layer };
         // Markers act on lower layers only, so they go first.
         for entry in entries.iter() {
-            match entry.kind {
-                EntryKind::Opaque => remove(&mut current, &mut result, &entry.path, false, removed),
-                EntryKind::Whiteout => {
-                    remove(&mut current, &mut result, &entry.path, true, removed)
-                }
-                EntryKind::Fs(_) => {}
-            }
+            let include_self = match entry.kind {
+                EntryKind::Opaque => false,
+                EntryKind::Whiteout => true,
+                EntryKind::Fs(_) => continue,
+            };
+            let path = entry.path.as_str();
+            remove(
+                &mut current,
+                &mut result,
+                path,
+                include_self,
+                removed,
+                &mut under,
+            );
         }
         for (index, entry) in entries.iter().enumerate() {
             let EntryKind::Fs(entry_type) = entry.kind else {
@@ -64,9 +86,16 @@ pub fn statuses(layers: &[&[LayerEntry]]) -> Vec<Vec<FileStatus>> {
             };
             if entry_type != EntryType::Dir {
                 // A file where a directory was hides everything below it.
-                remove(&mut current, &mut result, &entry.path, false, removed);
+                remove(
+                    &mut current,
+                    &mut result,
+                    &entry.path,
+                    false,
+                    removed,
+                    &mut under,
+                );
             }
-            if let Some((l, e)) = current.insert(entry.path.clone(), (layer, index)) {
+            if let Some((l, e)) = current.insert(&entry.path, (layer, index)) {
                 result[l][e] = FileStatus::Replaced { layer };
             }
         }

@@ -325,7 +325,7 @@ fn scan_store(
             Ok((blob.clone(), scan))
         })
         .collect::<Result<_, ScanError>>()?;
-    Ok(images
+    let reports = images
         .iter()
         .map(|image| {
             let layers: Vec<ScannedLayer> = image
@@ -338,7 +338,10 @@ fn scan_store(
                 .collect();
             assemble(image_header(image), &layers, analyzers)
         })
-        .collect())
+        .collect();
+    // Freeing every entry of every layer takes a while, which the reports need not wait for.
+    std::thread::spawn(move || drop(scans));
+    Ok(reports)
 }
 
 /// A tar archive read once, front to back: layers are scanned as they stream by. A blob that

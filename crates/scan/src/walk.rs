@@ -475,6 +475,10 @@ impl<'a> Walker<'a> {
         // An archive larger than that is spooled to an unnamed temporary file to be opened.
         let mut content = head;
         let room = (self.limits.max_in_memory as u64).saturating_sub(content.len() as u64);
+        // Room for what the header says is left, so that reading does not grow (and copy) the
+        // buffer step by step; the header can lie, so the bound stays `room`.
+        let expected = size.saturating_sub(content.len() as u64).min(room);
+        content.reserve_exact(expected as usize);
         reader.take(room).read_to_end(&mut content)?;
         // Fewer bytes than the room: the reader is at its end and the file is whole in memory.
         let whole = content.len() < self.limits.max_in_memory;
