@@ -128,9 +128,7 @@ fn scanned_files(
                 .or_insert(skipped);
         }
         for file in &walk.verdicts {
-            let reason = (!reasons.is_empty())
-                .then(|| reasons.get(&(file.path.as_str(), file.member.as_deref())))
-                .flatten();
+            let reason = reasons.get(&(file.path.as_str(), file.member.as_deref()));
             let worst = file.results.iter().map(|r| r.verdict).max();
             let verdict = worst
                 .into_iter()
@@ -222,151 +220,163 @@ pub(crate) fn assemble(
         .filter(|a| a.is_engine())
         .map(|a| a.id().to_string())
         .collect();
-    std::thread::scope(|scope| {
+    let (files, mut report) = std::thread::scope(|scope| {
         let files =
             (!engines.is_empty()).then(|| scope.spawn(|| scanned_files(layers, &status_of)));
+        let report = everything_but_malware(header, layers, &statuses, &status_of);
+        (files.map(join), report)
+    });
+    report.malware =
+        files.map(|files| malware_report(engines, files, &report.findings, &report.layers));
+    report
+}
 
-        let mut findings = Vec::new();
-        let summaries: Vec<LayerSummary> = layers
-            .iter()
-            .enumerate()
-            .map(|(i, layer)| summarize(i, layer, &mut findings))
-            .collect();
-        let location = |layer: usize, path: &str, member: Option<&String>| Location {
-            layer,
-            layer_digest: summaries[layer].diff_id.clone(),
-            path: path.to_string(),
-            member: member.cloned(),
-            line: None,
-            status: status_of(layer, path),
-            created_by: summaries[layer].created_by.clone(),
-        };
+/// The report of the image without its malware section: layers, inventory, archive members,
+/// findings with their locations, files not scanned, the OS and the packages.
+fn everything_but_malware(
+    header: Header,
+    layers: &[ScannedLayer],
+    statuses: &[Vec<FileStatus>],
+    status_of: &dyn Fn(usize, &str) -> FileStatus,
+) -> ImageReport {
+    let mut findings = Vec::new();
+    let summaries: Vec<LayerSummary> = layers
+        .iter()
+        .enumerate()
+        .map(|(i, layer)| summarize(i, layer, &mut findings))
+        .collect();
+    let location = |layer: usize, path: &str, member: Option<&String>| Location {
+        layer,
+        layer_digest: summaries[layer].diff_id.clone(),
+        path: path.to_string(),
+        member: member.cloned(),
+        line: None,
+        status: status_of(layer, path),
+        created_by: summaries[layer].created_by.clone(),
+    };
 
-        let mut inventory = Vec::with_capacity(entries.iter().map(|e| e.len()).sum());
-        let mut archive_members =
-            Vec::with_capacity(layers.iter().map(|l| l.scan.walk.members.len()).sum());
-        let mut not_scanned = Vec::new();
-        let mut os_candidates: Vec<(usize, OsInfo, FileStatus)> = Vec::new();
-        let mut recorded: Vec<Recorded> = Vec::new();
-        let mut owned: HashMap<&str, (PackageType, &str)> = HashMap::new();
-        let mut declared: HashMap<(PackageType, &str), &[String]> = HashMap::new();
-        for (i, layer) in layers.iter().enumerate() {
-            let walk = &layer.scan.walk;
-            for (entry, status) in walk.entries.iter().zip(&statuses[i]) {
-                let EntryKind::Fs(entry_type) = entry.kind else {
-                    continue;
-                };
-                inventory.push(InventoryEntry {
-                    path: entry.path.clone(),
-                    entry_type,
-                    mode: entry.mode,
-                    uid: entry.uid,
-                    gid: entry.gid,
-                    size: entry.size,
-                    sha256: entry.sha256,
-                    link: entry.link.clone(),
+    let mut inventory = Vec::with_capacity(layers.iter().map(|l| l.scan.walk.entries.len()).sum());
+    let mut archive_members =
+        Vec::with_capacity(layers.iter().map(|l| l.scan.walk.members.len()).sum());
+    let mut not_scanned = Vec::new();
+    let mut os_candidates: Vec<(usize, OsInfo, FileStatus)> = Vec::new();
+    let mut recorded: Vec<Recorded> = Vec::new();
+    let mut owned: HashMap<&str, (PackageType, &str)> = HashMap::new();
+    let mut declared: HashMap<(PackageType, &str), &[String]> = HashMap::new();
+    for (i, layer) in layers.iter().enumerate() {
+        let walk = &layer.scan.walk;
+        for (entry, status) in walk.entries.iter().zip(&statuses[i]) {
+            let EntryKind::Fs(entry_type) = entry.kind else {
+                continue;
+            };
+            inventory.push(InventoryEntry {
+                path: entry.path.clone(),
+                entry_type,
+                mode: entry.mode,
+                uid: entry.uid,
+                gid: entry.gid,
+                size: entry.size,
+                sha256: entry.sha256,
+                link: entry.link.clone(),
+                layer: i,
+                status: *status,
+            });
+        }
+        for member in &walk.members {
+            archive_members.push(ArchiveMember {
+                path: member.path.clone(),
+                member: member.member.clone(),
+                size: member.size,
+                sha256: member.sha256,
+                layer: i,
+                status: status_of(i, &member.path),
+            });
+        }
+        for skipped in &walk.skipped {
+            not_scanned.push(NotScanned {
+                location: location(i, &skipped.path, skipped.member.as_ref()),
+                code: skipped.code,
+                reason: skipped.reason.clone(),
+            });
+        }
+        for located in &walk.outputs {
+            match &located.output {
+                Output::Finding(finding) => {
+                    let mut finding = finding.clone();
+                    let line = finding.location.take().and_then(|l| l.line);
+                    finding.location = Some(Location {
+                        line,
+                        ..location(i, &located.path, located.member.as_ref())
+                    });
+                    findings.push(finding);
+                }
+                Output::Os(info) => {
+                    os_candidates.push((i, info.clone(), status_of(i, &located.path)))
+                }
+                Output::Package(package) => recorded.push(Recorded {
                     layer: i,
-                    status: *status,
-                });
-            }
-            for member in &walk.members {
-                archive_members.push(ArchiveMember {
-                    path: member.path.clone(),
-                    member: member.member.clone(),
-                    size: member.size,
-                    sha256: member.sha256,
-                    layer: i,
-                    status: status_of(i, &member.path),
-                });
-            }
-            for skipped in &walk.skipped {
-                not_scanned.push(NotScanned {
-                    location: location(i, &skipped.path, skipped.member.as_ref()),
-                    code: skipped.code,
-                    reason: skipped.reason.clone(),
-                });
-            }
-            for located in &walk.outputs {
-                match &located.output {
-                    Output::Finding(finding) => {
-                        let mut finding = finding.clone();
-                        let line = finding.location.take().and_then(|l| l.line);
-                        finding.location = Some(Location {
-                            line,
-                            ..location(i, &located.path, located.member.as_ref())
-                        });
-                        findings.push(finding);
+                    path: &located.path,
+                    member: located.member.as_ref(),
+                    package,
+                }),
+                Output::Owns {
+                    package_type,
+                    name,
+                    files,
+                } => {
+                    for file in files {
+                        owned.insert(file, (*package_type, name));
                     }
-                    Output::Os(info) => {
-                        os_candidates.push((i, info.clone(), status_of(i, &located.path)))
-                    }
-                    Output::Package(package) => recorded.push(Recorded {
-                        layer: i,
-                        path: &located.path,
-                        member: located.member.as_ref(),
-                        package,
-                    }),
-                    Output::Owns {
-                        package_type,
-                        name,
-                        files,
-                    } => {
-                        for file in files {
-                            owned.insert(file, (*package_type, name));
-                        }
-                    }
-                    Output::Licenses {
-                        package_type,
-                        name,
-                        licenses,
-                    } => {
-                        declared.insert((*package_type, name), licenses);
-                    }
+                }
+                Output::Licenses {
+                    package_type,
+                    name,
+                    licenses,
+                } => {
+                    declared.insert((*package_type, name), licenses);
                 }
             }
         }
-        let os = os_candidates
-            .into_iter()
-            .filter(|(_, _, status)| status.is_present())
-            .min_by_key(|(layer, info, _)| {
-                let rank = OS_FILES
-                    .iter()
-                    .position(|f| *f == info.source)
-                    .unwrap_or(OS_FILES.len());
-                (rank, Reverse(*layer))
-            })
-            .map(|(_, info, _)| info);
-        let mut packages = packages(recorded, &status_of, &summaries, os.as_ref());
-        set_owners(&mut packages, &owned);
-        for package in packages.iter_mut().filter(|p| p.licenses.is_empty()) {
-            if let Some(licenses) = declared.get(&(package.package_type, package.name.as_str())) {
-                package.licenses = licenses.to_vec();
-            }
+    }
+    let os = os_candidates
+        .into_iter()
+        .filter(|(_, _, status)| status.is_present())
+        .min_by_key(|(layer, info, _)| {
+            let rank = OS_FILES
+                .iter()
+                .position(|f| *f == info.source)
+                .unwrap_or(OS_FILES.len());
+            (rank, Reverse(*layer))
+        })
+        .map(|(_, info, _)| info);
+    let mut packages = packages(recorded, &status_of, &summaries, os.as_ref());
+    set_owners(&mut packages, &owned);
+    for package in packages.iter_mut().filter(|p| p.licenses.is_empty()) {
+        if let Some(licenses) = declared.get(&(package.package_type, package.name.as_str())) {
+            package.licenses = licenses.to_vec();
         }
+    }
 
-        sort_findings(&mut findings);
-        let malware =
-            files.map(|files| malware_report(engines, join(files), &findings, &summaries));
-        ImageReport {
-            history: history(&header, layers.len()),
-            name: header.name,
-            tags: header.tags,
-            config: header.config,
-            config_digest: header.config_digest,
-            manifest_digest: header.manifest_digest,
-            platform: header.platform,
-            os,
-            layers: summaries,
-            counts: Counts::of(&findings),
-            findings,
-            not_scanned,
-            inventory,
-            archive_members,
-            packages,
-            malware,
-            suppressed: Vec::new(),
-        }
-    })
+    sort_findings(&mut findings);
+    ImageReport {
+        history: history(&header, layers.len()),
+        name: header.name,
+        tags: header.tags,
+        config: header.config,
+        config_digest: header.config_digest,
+        manifest_digest: header.manifest_digest,
+        platform: header.platform,
+        os,
+        layers: summaries,
+        counts: Counts::of(&findings),
+        findings,
+        not_scanned,
+        inventory,
+        archive_members,
+        packages,
+        malware: None,
+        suppressed: Vec::new(),
+    }
 }
 
 /// Path → entry index, per layer (the last entry of a path wins, as in tar).

@@ -40,10 +40,7 @@ fn remove(
     under.push('/');
     // `a/` sorts after `a-b`, so children are a range of their own.
     while let Some((&child, _)) = current
-        .range::<str, _>((
-            std::ops::Bound::Included(under.as_str()),
-            std::ops::Bound::Unbounded,
-        ))
+        .range(under.as_str()..)
         .next()
         .filter(|(path, _)| path.starts_with(under.as_str()))
     {
